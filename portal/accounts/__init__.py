@@ -1,0 +1,39 @@
+"""Accounts: registration, sign-in, profile, roles; the admin's account pages."""
+
+
+def init_app(app) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from portal.accounts import demo, models
+    from portal.accounts.cli import users_cli
+    from portal.accounts.views import admin_bp, auth_bp, me_bp
+    from portal.core.demo import register_seeder
+    from portal.core.notify import message_template
+    from portal.extensions import db, login_manager
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(me_bp)
+    app.register_blueprint(admin_bp)
+    app.cli.add_command(users_cli)
+    register_seeder(20, "demo accounts", demo.seed)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in first.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(cookie_id: str):
+        user_id, _sep, token = cookie_id.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(models.User, int(user_id))
+        if user is None or user.session_token != token or not user.is_active:
+            return None
+        return user
+
+    message_template(
+        "accounts.welcome",
+        _l("Welcome to the Workers' Service Portal"),
+        _l("Hello %(name)s! You can join the union, find rest stations and apply for help here."),
+    )

@@ -1,0 +1,35 @@
+"""Top-level CLI commands: ``flask --app wsgi seed-demo`` and ``demo-accounts``."""
+
+from __future__ import annotations
+
+import click
+
+from portal.core import demo
+from portal.core.db import write_transaction
+from portal.extensions import db
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Load the demo data (idempotent: running it again adds nothing twice)."""
+    for seeder in demo.seeders():
+        with write_transaction():
+            seeder.run()
+            db.session.commit()
+        click.echo(f"  ✓ {seeder.name}")
+    click.echo("Demo data is ready.")
+
+
+@click.command("demo-accounts")
+def demo_accounts_command():
+    """Print the demo accounts and their passwords."""
+    click.echo("")
+    click.echo("Demo accounts (phone / password):")
+    for account in demo.DEMO_ACCOUNTS:
+        click.echo(f"  {account['label']:<30} {account['phone']}  {account['password']}   {account['name']}")
+    click.echo("")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(demo_accounts_command)

@@ -1,0 +1,124 @@
+"""Database foundations shared by every domain.
+
+* ``Base`` carries a naming convention so Alembic can name (and later drop)
+  constraints on SQLite as well as PostgreSQL.
+* ``UTCDateTime`` stores naive UTC and always hands back aware UTC datetimes,
+  whatever the backend; people see Asia/Shanghai through the Babel filters.
+* SQLite connections get WAL, a busy timeout and foreign keys. Transactions
+  that write (any request that is not GET/HEAD/OPTIONS, or code inside
+  ``write_transaction()``) start with ``BEGIN IMMEDIATE``: a SQLite transaction
+  that starts as a reader cannot become a writer once another process has
+  committed, which shows up as "database is locked" under concurrent booking.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC. Naive values are refused: they are bugs."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+def one_of(column: str, values) -> str:
+    """SQL for a CHECK constraint that ``column`` holds one of ``values``."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def binary_string(length: int) -> String:
+    """A string compared byte by byte on every backend.
+
+    Used for materialised paths, so that range scans over a subtree use the
+    btree index on PostgreSQL regardless of the database's locale collation.
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+# --- SQLite connection set-up -------------------------------------------------
+
+_force_write = contextvars.ContextVar("force_write_transaction", default=False)
+sqlite_busy_timeout_ms = 10_000  # set from config by create_app
+
+
+@contextlib.contextmanager
+def write_transaction():
+    """Make transactions begun inside this block take SQLite's write lock at once."""
+    token = _force_write.set(True)
+    try:
+        yield
+    finally:
+        _force_write.reset(token)
+
+
+def _wants_write_lock() -> bool:
+    if _force_write.get():
+        return True
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+@event.listens_for(Engine, "connect")
+def _on_connect(dbapi_connection, connection_record):
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    # Let SQLAlchemy (below) emit BEGIN itself, so we can choose IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={int(sqlite_busy_timeout_ms)}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _on_begin(conn):
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")

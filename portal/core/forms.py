@@ -1,0 +1,82 @@
+"""Form plumbing shared by every domain.
+
+* ``PortalForm``: a FlaskForm that can carry a ``DomainError`` raised by a service
+  onto the field it concerns.
+* ``checked``: turns a ``portal.core.validators`` function into a WTForms validator
+  (it normalises the field's data when the value is good).
+* ``form_view``: marks a view whose POST is protected by its form's own CSRF
+  field. The global CSRF check skips it so that a stale or missing token is shown
+  on the same form, with what the person typed kept, instead of a bare error page.
+  ``tests/core/test_csrf.py`` posts to every POST route without a token.
+* ``save_form``: calls a service, commits, or puts its refusal on the form.
+* ``render_form``: renders with the right status — 200, 400 (CSRF), 422 (invalid).
+"""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_wtf import FlaskForm
+from wtforms.validators import ValidationError
+
+from portal.core.errors import DomainError
+from portal.core.validators import InvalidInput
+from portal.extensions import csrf, db
+
+
+class PortalForm(FlaskForm):
+    def add_error(self, error: DomainError) -> None:
+        field = getattr(self, error.field, None) if error.field else None
+        if field is not None and hasattr(field, "errors"):
+            if not isinstance(field.errors, list):
+                field.errors = list(field.errors)
+            field.errors.append(str(error.message))
+        else:
+            self.form_errors.append(str(error.message))
+
+    @property
+    def csrf_failed(self) -> bool:
+        return bool(getattr(getattr(self, "csrf_token", None), "errors", None))
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors) or bool(self.form_errors)
+
+
+def checked(check, **kwargs):
+    def validator(form, field):
+        try:
+            result = check(field.data, **kwargs)
+        except InvalidInput as exc:
+            raise ValidationError(str(exc.message)) from None
+        if isinstance(result, str):
+            field.data = result
+
+    return validator
+
+
+def form_view(view):
+    """Exempt ``view`` from the global CSRF check: its form checks the token itself."""
+    view.portal_form_view = True
+    return csrf.exempt(view)
+
+
+def save_form(form: PortalForm, action):
+    """Run a service call for a validated form and commit; a refusal lands on the form.
+
+    Returns the service's result (or True), or None when the service refused.
+    """
+    try:
+        result = action()
+    except DomainError as exc:
+        db.session.rollback()
+        form.add_error(exc)
+        return None
+    db.session.commit()
+    return result if result is not None else True
+
+
+def render_form(template: str, form: PortalForm, **context):
+    status = 200
+    if request.method == "POST" and form.has_errors:
+        status = 400 if form.csrf_failed else 422
+    return render_template(template, form=form, **context), status

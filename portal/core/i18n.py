@@ -1,0 +1,148 @@
+"""Language choice and the way dates, money and distances read in each language.
+
+The language is chosen, in order, by ``?lang=`` (which also sets a cookie so the
+choice sticks), the ``lang`` cookie, the browser's ``Accept-Language``, and
+finally Simplified Chinese.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app, g, request
+from flask_babel import format_currency, format_date, format_time, format_timedelta, get_locale
+from flask_babel import gettext as _
+
+LANG_COOKIE = "lang"
+DEFAULT_LANGUAGE = "zh_CN"
+
+# What people (and browsers) write → the locale we serve.
+_ALIASES = {
+    "zh": "zh_CN",
+    "zh_cn": "zh_CN",
+    "zh-cn": "zh_CN",
+    "zh_hans": "zh_CN",
+    "zh-hans": "zh_CN",
+    "zh_hans_cn": "zh_CN",
+    "zh-hans-cn": "zh_CN",
+    "en": "en",
+    "en_us": "en",
+    "en-us": "en",
+    "en_gb": "en",
+    "en-gb": "en",
+}
+
+
+def normalise_language(value: str | None) -> str | None:
+    if not value:
+        return None
+    return _ALIASES.get(value.strip().lower())
+
+
+def _from_accept_language() -> str | None:
+    for tag, _quality in request.accept_languages:
+        tag = tag.lower()
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+    return None
+
+
+def select_locale() -> str:
+    if not request:
+        return DEFAULT_LANGUAGE
+    chosen = normalise_language(request.args.get("lang"))
+    if chosen:
+        g.new_language = chosen
+        return chosen
+    return (
+        normalise_language(request.cookies.get(LANG_COOKIE))
+        or _from_accept_language()
+        or current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    )
+
+
+def remember_language(response):
+    """after_request: a ``?lang=`` choice sticks for a year."""
+    language = g.get("new_language")
+    if language:
+        response.set_cookie(
+            LANG_COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+            httponly=True,
+        )
+    return response
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh_CN"
+
+
+def html_lang() -> str:
+    return "en" if current_language() == "en" else "zh-CN"
+
+
+# --- Formatting filters -------------------------------------------------------------
+
+
+def fmt_date(value) -> str:
+    if value is None:
+        return ""
+    return format_date(value, "long" if current_language() == "zh_CN" else "medium")
+
+
+def fmt_datetime(value) -> str:
+    """25 Nov 2026, 15:40 / 2026年11月25日 15:40 — in Asia/Shanghai."""
+    if value is None:
+        return ""
+    return f"{fmt_date(value)} {format_time(value, 'short')}"
+
+
+def fmt_time(value) -> str:
+    return "" if value is None else format_time(value, "short")
+
+
+def fmt_ago(value: datetime | None, now: datetime | None = None) -> str:
+    """3 minutes ago / 3分钟前; falls back to the date after a week."""
+    if value is None:
+        return ""
+    delta = value - (now or datetime.now(UTC))
+    if -delta > timedelta(days=7):
+        return fmt_date(value)
+    if -delta < timedelta(minutes=1):
+        return _("just now")
+    return format_timedelta(delta, add_direction=True, threshold=1.1)
+
+
+def fmt_money(amount) -> str:
+    """¥1,234.50 in Chinese, CN¥1,234.50 in English."""
+    if amount is None:
+        return ""
+    return format_currency(Decimal(str(amount)), "CNY")
+
+
+def fmt_distance(metres) -> str:
+    """350米 / 1.2公里 — whole metres below a kilometre, one decimal above."""
+    if metres is None:
+        return ""
+    metres = float(metres)
+    if metres < 1000:
+        return _("%(n)d m", n=round(metres))
+    km = metres / 1000
+    return _("%(n)s km", n=f"{km:.1f}" if km < 100 else f"{km:.0f}")
+
+
+FILTERS = {
+    "date": fmt_date,
+    "datetime": fmt_datetime,
+    "time": fmt_time,
+    "ago": fmt_ago,
+    "money": fmt_money,
+    "distance": fmt_distance,
+}

@@ -1,0 +1,96 @@
+"""Who may see and act on what.
+
+A staff account is bound to one union node and acts on that node's subtree; an
+admin acts everywhere; a worker acts on nothing through this module (workers see
+their own records through ``owner_id`` filters in each domain).
+
+Every list and detail that staff load goes through ``scoped`` or
+``load_in_scope``, so an object outside the scope simply does not exist for
+them (404), and no view loads first and checks afterwards.
+
+A scoped model declares the column that places it in the tree with
+``__scope_column__ = "union_id"`` (the default) — the union tree itself uses "id".
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import false, select
+from sqlalchemy.sql import Select
+
+from portal.extensions import db, login_manager
+from portal.unions.models import Union, in_subtree
+
+
+def _scope_column(model):
+    return getattr(model, getattr(model, "__scope_column__", "union_id"))
+
+
+def scope_union_ids(user) -> Select | None:
+    """A subquery of the union ids this user acts on; ``None`` means everywhere (admin).
+
+    Workers and anonymous users get an empty scope.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return select(Union.id).where(false())
+    if user.role == "admin":
+        return None
+    if user.role == "staff" and user.union is not None:
+        return select(Union.id).where(in_subtree(Union.path, user.union.path))
+    return select(Union.id).where(false())
+
+
+def scoped(stmt: Select, user, column) -> Select:
+    """Restrict ``stmt`` to rows whose union (``column``) lies in the user's scope."""
+    ids = scope_union_ids(user)
+    return stmt if ids is None else stmt.where(column.in_(ids))
+
+
+def union_of(obj) -> Union | None:
+    if isinstance(obj, Union):
+        return obj
+    return getattr(obj, "union", None)
+
+
+def may_act_on(user, obj) -> bool:
+    """May ``user`` act (review, edit, see staff-only details) on ``obj``?
+
+    ``obj`` is a union node or anything with a ``union`` attribute.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.role == "admin":
+        return True
+    if user.role != "staff" or user.union is None:
+        return False
+    target = union_of(obj)
+    return target is not None and user.union.contains(target)
+
+
+def load_in_scope(model, ident, user):
+    """Load one ``model`` row by primary key if it is in the user's scope, else 404."""
+    stmt = scoped(select(model).where(model.id == ident), user, _scope_column(model))
+    obj = db.session.scalars(stmt).first()
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def require_role(*roles: str):
+    """View decorator: sign in first, then 403 unless the user has one of ``roles``."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

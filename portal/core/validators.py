@@ -1,0 +1,176 @@
+"""Validation of the identifiers people type on a phone.
+
+Each function normalises what it can (full-width digits, spaces, a +86 prefix,
+a lower-case x) and raises ``InvalidInput`` with a message that says what to fix.
+Forms wrap them with ``portal.core.forms.checked``; services call them directly,
+so a rule holds whichever way the data arrives.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+from portal.core.errors import DomainError
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+
+
+def normalise_text(value: str | None) -> str:
+    """NFKC folds full-width digits and letters typed with a Chinese IME."""
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
+# --- Mainland mobile numbers ---------------------------------------------------
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def normalise_mobile(value: str | None) -> str:
+    raw = re.sub(r"[\s\-()]", "", normalise_text(value))
+    if not raw:
+        raise InvalidInput(_l("Please enter your mobile number."), field="phone")
+    for prefix in ("+86", "0086"):
+        if raw.startswith(prefix):
+            raw = raw[len(prefix) :]
+            break
+    else:
+        if raw.startswith("86") and len(raw) == 13:
+            raw = raw[2:]
+    if not _MOBILE.fullmatch(raw):
+        raise InvalidInput(
+            _l("Please enter an 11-digit mainland China mobile number, for example 13812345678."),
+            field="phone",
+        )
+    return raw
+
+
+# --- Resident identity card numbers (GB 11643-1999) ----------------------------
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CODES = "10X98765432"
+_PROVINCE_CODES = frozenset(
+    [11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46]
+    + [50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83]
+)
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    value: str
+    birth_date: date
+    gender: str  # "male" or "female"
+    region_code: str
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+def id_check_digit(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK_CODES[total % 11]
+
+
+def parse_id_number(value: str | None, *, today: date | None = None) -> IdNumber:
+    """Validate an 18-character resident ID number and derive birth date and gender."""
+    raw = re.sub(r"\s", "", normalise_text(value)).upper()
+    if not raw:
+        raise InvalidInput(_l("Please enter your ID number."), field="id_number")
+    if len(raw) != 18 or not raw[:17].isdigit() or not (raw[17].isdigit() or raw[17] == "X"):
+        raise InvalidInput(
+            _l("An ID number has 18 characters: 17 digits and a final digit or X."),
+            field="id_number",
+        )
+    if int(raw[:2]) not in _PROVINCE_CODES:
+        raise InvalidInput(
+            _l("The first two digits of this ID number are not a valid region."), field="id_number"
+        )
+    try:
+        birth = date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
+    except ValueError:
+        raise InvalidInput(
+            _l("The birth date in this ID number does not exist; please check digits 7 to 14."),
+            field="id_number",
+        ) from None
+    today = today or date.today()
+    if birth < EARLIEST_BIRTH_DATE or birth > today:
+        raise InvalidInput(
+            _l("The birth date in this ID number is not possible; please check digits 7 to 14."),
+            field="id_number",
+        )
+    if id_check_digit(raw[:17]) != raw[17]:
+        raise InvalidInput(
+            _l("This ID number is not valid (the check digit does not match); please check it."),
+            field="id_number",
+        )
+    gender = "male" if int(raw[16]) % 2 == 1 else "female"
+    return IdNumber(value=raw, birth_date=birth, gender=gender, region_code=raw[:6])
+
+
+# --- Names and passwords --------------------------------------------------------
+
+_NAME = re.compile(r"[^\W\d_]+(?:[ ·•.\-][^\W\d_]+)*")
+NAME_MAX = 50
+
+
+def normalise_name(value: str | None) -> str:
+    name = re.sub(r"\s+", " ", normalise_text(value))
+    if not name:
+        raise InvalidInput(_l("Please enter your real name."), field="name")
+    if len(name) > NAME_MAX:
+        raise InvalidInput(_l("A name can have at most 50 characters."), field="name")
+    if not _NAME.fullmatch(name):
+        raise InvalidInput(
+            _l("A name may contain letters and Chinese characters, with · between parts."),
+            field="name",
+        )
+    return name
+
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 64
+_COMMON_PASSWORDS = frozenset(
+    """password password1 password123 passw0rd 12345678 123456789 1234567890 87654321
+    11111111 00000000 88888888 66666666 abc12345 abcd1234 a1234567 a12345678 qwerty123
+    qwertyui 1qaz2wsx qazwsx123 iloveyou woaini1314 admin123 admin1234 aa123456 zxcvbnm1
+    1q2w3e4r asdf1234 asd12345 abc123456 111111aa 5201314a""".split()
+)
+
+
+def check_password_strength(password: str | None, *, phone: str | None = None) -> str:
+    password = password or ""
+    if len(password) < PASSWORD_MIN:
+        raise InvalidInput(_l("The password must have at least 8 characters."), field="password")
+    if len(password) > PASSWORD_MAX:
+        raise InvalidInput(_l("The password can have at most 64 characters."), field="password")
+    classes = sum(
+        [
+            any(c.isascii() and c.isalpha() for c in password),
+            any(c.isdigit() for c in password),
+            any(not (c.isascii() and c.isalnum()) for c in password),
+        ]
+    )
+    if classes < 2:
+        raise InvalidInput(
+            _l("Use at least two of: letters, digits, symbols."),
+            field="password",
+        )
+    if password.lower() in _COMMON_PASSWORDS or len(set(password)) <= 2:
+        raise InvalidInput(
+            _l("This password is too easy to guess; please choose another."), field="password"
+        )
+    if phone and phone[-8:] in password:
+        raise InvalidInput(
+            _l("The password must not contain your mobile number."), field="password"
+        )
+    return password

@@ -1,0 +1,199 @@
+"""Request-level plumbing: security headers, error pages, template helpers."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.core import i18n
+from portal.core.errors import DomainError
+from portal.extensions import db
+
+LARGE_TEXT_COOKIE = "large_text"
+
+
+# --- Safe redirects ------------------------------------------------------------------
+
+
+def is_safe_redirect(target: str | None) -> bool:
+    """Only follow ``next=`` targets on this site (no scheme, no other host, no //host)."""
+    if not target or target.startswith(("//", "\\")) or "\\" in target:
+        return False
+    ref = urlsplit(request.host_url)
+    test = urlsplit(urljoin(request.host_url, target))
+    return test.scheme in ("http", "https") and test.netloc == ref.netloc
+
+
+def redirect_back(default_endpoint: str = "main.home", **values):
+    """Redirect to ``next`` (form or query) or the referrer when they are on this site."""
+    for target in (request.form.get("next"), request.args.get("next"), request.referrer):
+        if is_safe_redirect(target):
+            return redirect(target, code=303)
+    return redirect(url_for(default_endpoint, **values), code=303)
+
+
+# --- Security headers -------------------------------------------------------------------
+
+
+def _csp() -> str:
+    img_extra = " ".join(current_app.config.get("CSP_IMG_SRC_EXTRA", ()))
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data: {img_extra}".rstrip()
+        + "; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _csp())
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # Pages with personal data must not linger in shared caches or the back-forward cache.
+    if current_user.is_authenticated and response.mimetype == "text/html":
+        headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Assets -----------------------------------------------------------------------------
+
+_asset_versions: dict[str, str] = {}
+
+
+def asset_url(filename: str) -> str:
+    """A static URL with a content hash, so assets can be cached for a year."""
+    version = _asset_versions.get(filename)
+    if version is None or current_app.debug:
+        path = Path(current_app.static_folder) / filename
+        version = hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.exists() else "0"
+        _asset_versions[filename] = version
+    return url_for("static", filename=filename, v=version)
+
+
+# --- Templates ---------------------------------------------------------------------------
+
+
+def large_text_enabled() -> bool:
+    if current_user.is_authenticated:
+        return bool(current_user.large_text)
+    return request.cookies.get(LARGE_TEXT_COOKIE) == "1"
+
+
+def language_switch():
+    """The link to the other language, keeping the current path and query."""
+    other = "en" if i18n.current_language() == "zh_CN" else "zh_CN"
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [other]
+    label = "English" if other == "en" else "中文"
+    return {"url": f"{request.path}?{urlencode(args, doseq=True)}", "label": label, "lang": other}
+
+
+def url_with(**updates) -> str:
+    """The current page's URL with some query arguments replaced (pagination, filters)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in updates.items() if v is not None})
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def _unread_messages() -> int:
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_messages" not in g:
+        from portal.core.notify import unread_count
+
+        g.unread_messages = unread_count(current_user)
+    return g.unread_messages
+
+
+def template_context() -> dict:
+    return {
+        "html_lang": i18n.html_lang(),
+        "current_language": i18n.current_language(),
+        "language_switch": language_switch,
+        "large_text": large_text_enabled,
+        "unread_messages": _unread_messages,
+        "site_name": _("Workers' Service Portal"),
+    }
+
+
+# --- Errors ----------------------------------------------------------------------------------
+
+ERROR_TEXT = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
+    403: (_l("No permission"), _l("You do not have permission to open this page.")),
+    404: (_l("Page not found"), _l("This page does not exist or has been moved.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too large"), _l("What you sent is too large. Please send a smaller file.")),
+    429: (
+        _l("Too many attempts"),
+        _l("Too many attempts in a short time. Please wait a while and try again."),
+    ),
+    500: (_l("Something went wrong"), _l("Something went wrong on our side. Please try again later.")),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def render_error(code: int, message: str | None = None):
+    title, text = (str(t) for t in ERROR_TEXT.get(code, ERROR_TEXT[500]))
+    if wants_json():
+        return jsonify(error=message or text), code
+    return render_template("errors/error.html", code=code, title=title, text=message or text), code
+
+
+def handle_http_error(exc: HTTPException):
+    code = exc.code or 500
+    if code < 400:
+        return exc
+    return render_error(code)
+
+
+def handle_csrf_error(exc: CSRFError):
+    return render_error(400, _("This page has expired or could not be verified. Please go back, refresh and try again."))
+
+
+def handle_domain_error(exc: DomainError):
+    db.session.rollback()
+    if wants_json():
+        return jsonify(error=str(exc.message)), exc.status_code
+    if request.method == "POST":
+        flash(str(exc.message), "error")
+        return redirect_back()
+    return render_error(exc.status_code, str(exc.message))
+
+
+def handle_unexpected_error(exc: Exception):
+    db.session.rollback()
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return render_error(500)
+
+
+def init_app(app) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    # Globals (not context values) so that imported macros can use them too.
+    app.jinja_env.globals.update(asset_url=asset_url, url_with=url_with)
+    app.after_request(security_headers)
+    app.after_request(i18n.remember_language)
+    app.context_processor(template_context)
+    for name, fn in i18n.FILTERS.items():
+        app.add_template_filter(fn, name)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    if not app.testing or app.config.get("HANDLE_UNEXPECTED_ERRORS"):
+        app.register_error_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,74 @@
+"""Home, the services list, messages, the privacy notice, settings and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from portal.accounts import services as accounts
+from portal.core import notify
+from portal.core.web import LARGE_TEXT_COOKIE, redirect_back
+from portal.extensions import db
+from portal.main.tiles import TILES
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def home():
+    return render_template("main/home.html", title=_("Home"), tiles=TILES)
+
+
+@bp.route("/services")
+def services():
+    return render_template("main/services.html", title=_("Services"), tiles=TILES)
+
+
+@bp.route("/messages")
+@login_required
+def messages():
+    page = request.args.get("page", 1, type=int)
+    pagination = notify.messages_for(current_user, page=page)
+    return render_template("main/messages.html", title=_("Messages"), pagination=pagination)
+
+
+@bp.route("/messages/read", methods=["POST"])
+@login_required
+def mark_messages_read():
+    notify.mark_all_read(current_user)
+    db.session.commit()
+    return redirect_back("main.messages")
+
+
+@bp.route("/privacy")
+def privacy():
+    return render_template("main/privacy.html", title=_("Privacy notice"),
+                           version=current_app.config["PRIVACY_NOTICE_VERSION"])
+
+
+@bp.route("/settings/text-size", methods=["POST"])
+def text_size():
+    """The 适老化 large-text mode: stored on the account, or in a cookie before sign-in."""
+    enabled = request.form.get("large") == "1"
+    response = redirect_back()
+    if current_user.is_authenticated:
+        accounts.set_large_text(current_user, enabled)
+        db.session.commit()
+    response.set_cookie(LARGE_TEXT_COOKIE, "1" if enabled else "0", max_age=365 * 24 * 3600,
+                        samesite="Lax", httponly=True,
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+    except Exception:  # any failure to reach the database means "not healthy"
+        current_app.logger.exception("health check: database unreachable")
+        db.session.rollback()
+        return jsonify(status="error", database="error"), 503
+    return jsonify(status="ok", database="ok")

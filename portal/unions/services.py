@@ -1,0 +1,109 @@
+"""Rules of the union tree: creating nodes, finding them, naming their place in the tree."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.core import scope
+from portal.core.errors import Conflict, NotFound
+from portal.core.validators import InvalidInput
+from portal.extensions import db
+from portal.unions.models import LEVELS, Union, in_subtree
+
+# Which level may sit directly under which.
+_CHILD_LEVELS = {
+    "national": {"province"},
+    "province": {"city"},
+    "city": {"county", "grassroots"},
+    "county": {"grassroots"},
+    "grassroots": set(),
+}
+
+
+def create_union(
+    *,
+    code: str,
+    name: str,
+    level: str,
+    parent: Union | None,
+    kind: str = "regional",
+    region_code: str | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+) -> Union:
+    """Add a node under ``parent``. A child's level must fit under its parent's level."""
+    if level not in LEVELS:
+        raise InvalidInput(_l("Unknown union level."), field="level")
+    if parent is None and level != "national":
+        raise InvalidInput(_l("Only the national federation has no parent."), field="parent")
+    if parent is not None and level not in _CHILD_LEVELS[parent.level]:
+        raise InvalidInput(_l("A union of this level cannot sit under that parent."), field="parent")
+    if find_by_code(code) is not None:
+        raise Conflict(_l("A union with this code already exists."), field="code")
+    union = Union(
+        code=code, name=name, level=level, kind=kind, parent=parent,
+        region_code=region_code, lat=lat, lng=lng,
+    )
+    db.session.add(union)
+    db.session.flush()  # the id is part of the path
+    union.path = f"{parent.path if parent else '/'}{union.id}/"
+    union.depth = (parent.depth + 1) if parent else 0
+    db.session.flush()
+    return union
+
+
+def find_by_code(code: str | None) -> Union | None:
+    if not code:
+        return None
+    return db.session.scalars(select(Union).where(Union.code == code.strip())).first()
+
+
+def get_by_code(code: str | None) -> Union:
+    union = find_by_code(code)
+    if union is None:
+        raise NotFound(_l("There is no union with this code."), field="union_code")
+    return union
+
+
+def root() -> Union | None:
+    return db.session.scalars(select(Union).where(Union.parent_id.is_(None))).first()
+
+
+def ancestors(union: Union) -> list[Union]:
+    """The chain from the root down to ``union`` itself, in one query."""
+    ids = union.ancestor_ids
+    by_id = {u.id: u for u in db.session.scalars(select(Union).where(Union.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def full_name(union: Union, separator: str = " › ") -> str:
+    """黑龙江省总工会 › 哈尔滨市总工会 › 香坊区总工会 — the national root is left out."""
+    chain = [u for u in ancestors(union) if u.level != "national"]
+    return separator.join(u.name for u in chain)
+
+
+def subtree_size(union: Union) -> int:
+    stmt = select(func.count(Union.id)).where(in_subtree(Union.path, union.path))
+    return db.session.scalar(stmt) or 0
+
+
+def children(union: Union) -> list[Union]:
+    return list(db.session.scalars(select(Union).where(Union.parent_id == union.id).order_by(Union.code)))
+
+
+def unions_in_scope(user, *, levels: tuple[str, ...] | None = None) -> list[Union]:
+    """Every union the user acts on (all of them for an admin), in tree order."""
+    stmt = scope.scoped(select(Union), user, Union.id).order_by(Union.path)
+    if levels:
+        stmt = stmt.where(Union.level.in_(levels))
+    return list(db.session.scalars(stmt))
+
+
+def all_unions_for_choice() -> list[tuple[str, str]]:
+    """(code, indented name) pairs in tree order, for an admin's select box.
+
+    Ordered by path, so each node follows its parent; depth gives the indent.
+    """
+    rows = db.session.execute(select(Union.code, Union.name, Union.depth).order_by(Union.path)).all()
+    return [(code, "\u3000" * max(depth - 1, 0) + name) for code, name, depth in rows]
