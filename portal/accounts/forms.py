@@ -7,7 +7,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectField, Strin
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from portal.accounts.models import ROLE_LABELS
-from portal.core.forms import PortalForm, checked
+from portal.core.forms import PortalForm, checked, choices
 from portal.core.validators import (
     NAME_MAX,
     InvalidInput,
@@ -119,7 +119,7 @@ class PasswordChangeForm(_PasswordStrength, PortalForm):
 
 
 def _role_choices():
-    return [(value, label) for value, label in ROLE_LABELS.items()]
+    return choices(ROLE_LABELS.items())
 
 
 class AccountCreateForm(_PasswordStrength, PortalForm):

@@ -17,7 +17,7 @@ from portal.accounts.forms import (
     RegisterForm,
 )
 from portal.accounts.models import ROLE_LABELS, User
-from portal.core.forms import form_view, render_form, save_form
+from portal.core.forms import choices, form_view, render_form, save_form
 from portal.core.scope import require_role
 from portal.core.validators import InvalidInput, normalise_mobile
 from portal.core.web import is_safe_redirect
@@ -135,7 +135,7 @@ def change_password():
         if save_form(form, lambda: services.change_password(
             current_user, current=form.current_password.data, new=form.password.data
         )):
-            login_user(current_user)  # the session token changed: re-issue this session only
+            login_user(current_user._get_current_object())  # new session token: re-issue this session only
             flash(_("Your password has been changed. Other devices have been signed out."), "success")
             return redirect(url_for("me.profile"), code=303)
     return render_form("accounts/password.html", form, title=_("Change password"))
@@ -145,7 +145,7 @@ def change_password():
 
 
 def _union_choices():
-    return [("", _("— none —"))] + unions.all_unions_for_choice()
+    return choices([("", _("— none —"))] + unions.all_unions_for_choice())
 
 
 @admin_bp.route("/users")

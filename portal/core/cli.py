@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from portal.core import demo
 from portal.core.db import write_transaction
@@ -10,6 +11,7 @@ from portal.extensions import db
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Load the demo data (idempotent: running it again adds nothing twice)."""
     for seeder in demo.seeders():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from portal.core.errors import DomainError
@@ -52,6 +53,11 @@ def checked(check, **kwargs):
             field.data = result
 
     return validator
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select options."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def form_view(view):

@@ -1,0 +1,118 @@
+"""Admins create staff accounts bound to a union node, from the page and from the command line."""
+
+import pytest
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.core.audit import AuditEvent
+from portal.extensions import db
+from tests.helpers import PASSWORD, login_as, page_text, post_form
+
+
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/users/new"])
+def test_admin_pages_are_for_admins_only(client, make_user, tree, path):
+    assert client.get(path).status_code == 302  # anonymous → sign in
+    login_as(client, make_user("worker"))
+    assert client.get(path).status_code == 403
+    login_as(client, make_user("staff", union=tree["province"]))
+    assert client.get(path).status_code == 403
+    login_as(client, make_user("admin"))
+    assert client.get(path).status_code == 200
+
+
+def test_admin_creates_a_staff_account_bound_to_a_union(app, client, make_user, tree):
+    admin = make_user("admin")
+    login_as(client, admin)
+    r = post_form(client, "/admin/users/new", {
+        "phone": "13900001111", "name": "刘洋", "role": "staff", "union_code": "CA1", "password": PASSWORD,
+    })
+    assert r.status_code == 303
+    with app.app_context():
+        staff = db.session.scalars(select(User).where(User.phone == "13900001111")).one()
+        assert staff.role == "staff" and staff.union.code == "CA1"
+        event = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "user.created", AuditEvent.subject_id == str(staff.id))).one()
+        assert event.actor_id == admin.id and event.union_id == staff.union_id
+
+
+def test_staff_account_without_union_is_refused(app, client, make_user, tree):
+    login_as(client, make_user("admin"))
+    r = post_form(client, "/admin/users/new", {
+        "phone": "13900001111", "name": "刘洋", "role": "staff", "union_code": "", "password": PASSWORD,
+    })
+    assert r.status_code == 422
+    assert "工作人员账号必须绑定一个工会" in page_text(r)
+    r = post_form(client, "/admin/users/new", {
+        "phone": "13900001111", "name": "刘洋", "role": "staff", "union_code": "NOPE", "password": PASSWORD,
+    })
+    assert r.status_code == 422
+    assert "没有该代码对应的工会" in page_text(r)
+    with app.app_context():
+        assert db.session.scalars(select(User).where(User.phone == "13900001111")).first() is None
+
+
+def test_admin_disables_an_account_and_it_is_signed_out(app, client, make_user, tree):
+    staff = make_user("staff", union=tree["county_a1"])
+    staff_client = login_as(app.test_client(), staff)
+    assert staff_client.get("/staff").status_code == 200
+    login_as(client, make_user("admin"))
+    r = post_form(client, f"/admin/users/{staff.id}", {"role": "staff", "union_code": "CA1", "active": ""})
+    assert r.status_code == 303
+    assert staff_client.get("/staff").status_code == 302
+
+
+def test_admin_cannot_remove_their_own_admin_access(app, client, make_user):
+    admin = make_user("admin")
+    login_as(client, admin)
+    r = post_form(client, f"/admin/users/{admin.id}", {"role": "worker", "union_code": "", "active": "y"})
+    assert r.status_code == 422
+    assert "不能取消自己的管理员权限" in page_text(r)
+    with app.app_context():
+        assert db.session.get(User, admin.id).role == "admin"
+
+
+def test_account_list_searches_and_masks_phones(client, make_user):
+    make_user(name="赵一", phone="13811110001")
+    make_user(name="钱二", phone="13811110002")
+    login_as(client, make_user("admin", name="管理员"))
+    html = page_text(client.get("/admin/users?q=赵"))
+    assert "赵一" in html and "钱二" not in html
+    assert "138****0001" in html and "13811110001" not in html
+    assert "钱二" in page_text(client.get("/admin/users?q=0002"))
+
+
+def test_account_list_is_paginated(client, make_user):
+    for i in range(25):
+        make_user(name="职工", phone=f"1381111{i:04d}")
+    login_as(client, make_user("admin", name="管理员"))
+    first = page_text(client.get("/admin/users"))
+    assert "第1页，共2页" in first
+    assert 'rel="next"' in first
+    assert client.get("/admin/users?page=2").status_code == 200
+    assert client.get("/admin/users?page=abc").status_code == 200
+    assert client.get("/admin/users?page=999").status_code == 200
+
+
+def test_cli_creates_staff_and_admin_accounts(app, tree):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "--phone", "13900002222", "--password", PASSWORD,
+                                 "--name", "孙丽", "--role", "staff", "--union", "CA1"])
+    assert result.exit_code == 0, result.output
+    assert "香坊区总工会" in result.output
+    result = runner.invoke(args=["users", "create", "--phone", "13900003333", "--password", PASSWORD,
+                                 "--name", "周敏", "--role", "admin"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        roles = dict(db.session.execute(select(User.phone, User.role)).all())
+    assert roles == {"13900002222": "staff", "13900003333": "admin"}
+
+
+def test_cli_explains_bad_input(app, tree):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "--phone", "12345", "--password", PASSWORD,
+                                 "--name", "孙丽", "--role", "staff", "--union", "CA1"])
+    assert result.exit_code != 0
+    assert "11" in result.output  # the mobile-number message
+    result = runner.invoke(args=["users", "create", "--phone", "13900002222", "--password", PASSWORD,
+                                 "--name", "孙丽", "--role", "staff"])
+    assert result.exit_code != 0

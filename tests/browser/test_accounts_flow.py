@@ -1,0 +1,190 @@
+"""Sign-up, sign-in and the profile, driven through real pages at phone size."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.support import html_lang, label, root_font_px, shot, sign_in, tab
+from tests.helpers import PASSWORD, unique_phone, valid_id_number
+
+HOME = re.compile(r"/(\?.*)?$")
+
+
+def _register(page, *, phone, name, id_number=""):
+    page.get_by_label(label("手机号")).fill(phone)
+    page.get_by_label(label("真实姓名")).fill(name)
+    page.get_by_label(label("密码")).fill(PASSWORD)
+    page.get_by_label(label("确认密码")).fill(PASSWORD)
+    if id_number:
+        page.get_by_label(label("身份证号（选填）")).fill(id_number)
+    page.get_by_label(re.compile("我已阅读并同意")).check()
+    page.get_by_role("button", name="注册", exact=True).click()
+
+
+def test_register_sign_out_sign_in_and_edit_profile(page):
+    phone = unique_phone()
+    id_number = valid_id_number(birth="19900315")
+
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("职工服务，一站办理")
+    assert html_lang(page) == "zh-CN"
+    shot(page, "home-zh")
+
+    # Register: the hero's 注册账号 link, the form, and straight in.
+    page.get_by_role("link", name="注册账号").first.click()
+    expect(page).to_have_url(re.compile(r"/auth/register$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("注册账号")
+    shot(page, "register-zh")
+    _register(page, phone=phone, name="王小明")
+    expect(page).to_have_url(HOME)
+    expect(page.get_by_role("status")).to_contain_text("欢迎！您的账号已创建。")
+    expect(page.get_by_role("heading", level=1)).to_have_text("王小明，您好")
+
+    # Sign out from 我的.
+    tab(page, "我的").click()
+    expect(page).to_have_url(re.compile(r"/me$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("王小明")
+    page.get_by_role("button", name="退出登录").click()
+    expect(page).to_have_url(HOME)
+    expect(page.get_by_role("status")).to_contain_text("您已退出登录。")
+    expect(page.get_by_role("heading", level=1)).to_have_text("职工服务，一站办理")
+
+    # Sign in again through the form.
+    page.get_by_role("link", name="登录", exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"/auth/login"))
+    shot(page, "login-zh")
+    page.get_by_label(label("手机号")).fill(phone)
+    page.get_by_label(label("密码")).fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page).to_have_url(HOME)
+    expect(page.get_by_role("heading", level=1)).to_have_text("王小明，您好")
+
+    # Edit the profile: a new name and an ID number.
+    tab(page, "我的").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("王小明")
+    page.get_by_role("link", name="编辑资料").click()
+    expect(page).to_have_url(re.compile(r"/me/edit$"))
+    name_box = page.get_by_label(label("真实姓名"))
+    expect(name_box).to_have_value("王小明")
+    name_box.fill("王晓明")
+    page.get_by_label(label("身份证号")).fill(id_number)
+    page.get_by_role("button", name="保存").click()
+
+    expect(page).to_have_url(re.compile(r"/me$"))
+    expect(page.get_by_role("status")).to_contain_text("已保存")
+    expect(page.get_by_role("heading", level=1)).to_have_text("王晓明")
+    facts = page.locator("dl.facts")
+    masked = id_number[:4] + "*" * 10 + id_number[-4:]
+    expect(facts.locator("div", has=page.locator("dt", has_text="真实姓名")).locator("dd")).to_have_text("王晓明")
+    expect(facts.locator("div", has=page.locator("dt", has_text="身份证号")).locator("dd")).to_have_text(masked)
+    expect(facts.locator("div", has=page.locator("dt", has_text="出生日期")).locator("dd")).to_have_text(
+        "1990年3月15日"
+    )
+    expect(page.locator("body")).not_to_contain_text(id_number)
+    shot(page, "profile-zh")
+
+
+def test_language_switch_sticks_and_english_pages(page, make_user):
+    user = make_user(name="李华", id_number=valid_id_number(birth="19851102"))
+
+    page.goto("/")
+    assert html_lang(page) == "zh-CN"
+    page.get_by_role("link", name="English").click()
+    expect(page).to_have_url(re.compile(r"\?lang=en$"))
+    assert html_lang(page) == "en"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Services for workers, in one place")
+    shot(page, "home-en")
+
+    # The choice sticks on the next page (no ?lang= in its URL).
+    page.get_by_role("link", name="Create an account").first.click()
+    expect(page).to_have_url(re.compile(r"/auth/register$"))
+    assert html_lang(page) == "en"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create an account")
+    shot(page, "register-en")
+
+    page.get_by_role("link", name="Sign in", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/auth/login$"))
+    assert html_lang(page) == "en"
+    shot(page, "login-en")
+
+    sign_in(page, user, lang="en")
+    tab(page, "Me").click()
+    assert html_lang(page) == "en"
+    expect(page.get_by_role("heading", level=1)).to_have_text("李华")
+    expect(page.locator("dl.facts")).to_contain_text("2 Nov 1985")
+    shot(page, "profile-en")
+
+    # And back to Chinese, which sticks too.
+    page.get_by_role("link", name="中文").click()
+    assert html_lang(page) == "zh-CN"
+    expect(page.locator("dl.facts")).to_contain_text("1985年11月2日")
+    tab(page, "首页").click()
+    expect(page).to_have_url(HOME)
+    assert html_lang(page) == "zh-CN"
+    expect(page.get_by_role("heading", level=1)).to_have_text("李华，您好")
+
+
+def test_wrong_id_check_digit_is_shown_next_to_the_field(page):
+    phone = unique_phone()
+    good = valid_id_number()
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+
+    page.goto("/auth/register")
+    _register(page, phone=phone, name="赵六", id_number=bad)
+
+    expect(page).to_have_url(re.compile(r"/auth/register$"))
+    id_box = page.get_by_label(label("身份证号（选填）"))
+    expect(id_box).to_have_attribute("aria-invalid", "true")
+    error = page.locator("#id_number-error")
+    expect(error).to_have_text("身份证号无效（校验位不符），请核对。")
+    # The message sits right under its own field and is announced with it.
+    field = page.locator(".field", has=id_box)
+    expect(field.locator(".error")).to_have_text("身份证号无效（校验位不符），请核对。")
+    expect(id_box).to_have_attribute("aria-describedby", re.compile(r"\bid_number-error\b"))
+    expect(page.get_by_role("alert")).to_contain_text("请")
+    # What was typed is kept (the passwords, rightly, are not).
+    expect(page.get_by_label(label("手机号"))).to_have_value(phone)
+    expect(page.get_by_label(label("真实姓名"))).to_have_value("赵六")
+    expect(id_box).to_have_value(bad)
+    expect(page.get_by_label(label("密码"))).to_have_value("")
+    shot(page, "register-error-zh")
+
+
+def test_large_text_toggle_grows_the_text_and_is_remembered(page):
+    page.goto("/")
+    assert root_font_px(page) == 16
+    button = page.get_by_role("button", name="大字")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()
+
+    expect(page.get_by_role("button", name="标准字")).to_have_attribute("aria-pressed", "true")
+    assert root_font_px(page) == 20
+    assert page.evaluate("document.documentElement.classList.contains('large-text')")
+    shot(page, "home-large-text-zh")
+
+    # Remembered on the next page.
+    page.get_by_role("link", name="登录", exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"/auth/login$"))
+    assert root_font_px(page) == 20
+    expect(page.get_by_role("button", name="标准字")).to_be_visible()
+    shot(page, "login-large-text-zh")
+
+    # And back, staying on the same page.
+    page.get_by_role("button", name="标准字").click()
+    expect(page.get_by_role("button", name="大字")).to_have_attribute("aria-pressed", "false")
+    expect(page).to_have_url(re.compile(r"/auth/login$"))
+    assert root_font_px(page) == 16
+
+
+def test_register_and_profile_work_without_javascript(new_context):
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto("/auth/register")
+    _register(page, phone=unique_phone(), name="钱七")
+    expect(page).to_have_url(HOME)
+    expect(page.get_by_role("heading", level=1)).to_have_text("钱七，您好")
+    tab(page, "我的").click()
+    expect(page).to_have_url(re.compile(r"/me$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("钱七")
+    shot(page, "profile-nojs-zh")

@@ -1,0 +1,70 @@
+"""Every route, asked by every kind of person: the expected answer, and pages that stay small.
+
+When you add a route, add it here: ``test_every_route_is_in_the_matrix`` fails until you do.
+"""
+
+import pytest
+
+from tests.helpers import login_as
+
+LOGIN = "login"  # a redirect to the sign-in page
+PROFILE = "profile"  # signed-in people are sent to their profile
+
+# rule → expected GET status for (anonymous, worker, staff, admin)
+GET_MATRIX = {
+    "/": (200, 200, 200, 200),
+    "/services": (200, 200, 200, 200),
+    "/privacy": (200, 200, 200, 200),
+    "/healthz": (200, 200, 200, 200),
+    "/messages": (LOGIN, 200, 200, 200),
+    "/me": (LOGIN, 200, 200, 200),
+    "/me/edit": (LOGIN, 200, 200, 200),
+    "/me/password": (LOGIN, 200, 200, 200),
+    "/auth/register": (200, PROFILE, PROFILE, PROFILE),
+    "/auth/login": (200, 302, 302, 302),
+    "/staff": (LOGIN, 403, 200, 200),
+    "/admin/users": (LOGIN, 403, 403, 200),
+    "/admin/users/new": (LOGIN, 403, 403, 200),
+    "/admin/users/<int:user_id>": (LOGIN, 403, 403, 200),
+}
+POST_ONLY = {"/auth/logout", "/messages/read", "/settings/text-size"}
+ROLES = ("anonymous", "worker", "staff", "admin")
+MAX_PAGE_BYTES = 60 * 1024
+
+
+def test_every_route_is_in_the_matrix(app):
+    rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint != "static"}
+    assert rules - set(GET_MATRIX) - POST_ONLY == set()
+
+
+@pytest.fixture
+def people(make_user, tree):
+    return {
+        "worker": make_user("worker"),
+        "staff": make_user("staff", union=tree["county_a1"]),
+        "admin": make_user("admin"),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_route_matrix(app, people, role):
+    client = app.test_client()
+    if role != "anonymous":
+        login_as(client, people[role])
+    for rule, expectations in GET_MATRIX.items():
+        path = rule.replace("<int:user_id>", str(people["worker"].id))
+        expected = expectations[ROLES.index(role)]
+        r = client.get(path)
+        if expected == LOGIN:
+            assert r.status_code == 302 and "/auth/login" in r.headers["Location"], (role, path)
+        elif expected == PROFILE:
+            assert r.status_code == 302 and r.headers["Location"].endswith("/me"), (role, path)
+        else:
+            assert r.status_code == expected, (role, path, r.status_code)
+        if r.status_code == 200 and r.mimetype == "text/html":
+            assert len(r.data) < MAX_PAGE_BYTES, (path, len(r.data))
+
+
+def test_unknown_user_id_is_404_for_admin(client, people):
+    login_as(client, people["admin"])
+    assert client.get("/admin/users/999999").status_code == 404
