@@ -98,7 +98,7 @@ class DevelopmentConfig(BaseConfig):
 class TestingConfig(BaseConfig):
     ENV_NAME = "testing"
     TESTING = True
-    SECRET_KEY = "test-secret-key-not-for-production"
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
     FIELD_ENCRYPTION_KEY = "x-5aqtfj2ANnJ0OcZ3a6yLNtL7qHkSGdqz1wVw2sUZ4="
     FIELD_HASH_KEY = "test-hash-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"

@@ -29,9 +29,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     _init_extensions(app)
 
-    from portal.core import audit, notify  # noqa: F401  (register their tables)
+    from portal.core import audit, notify, web  # noqa: F401  (register their tables)
     from portal.core import cli as core_cli
-    from portal.core import web
 
     web.init_app(app)
     for name in DOMAINS:

@@ -25,7 +25,6 @@ from portal.extensions import db, limiter
 from tests.helpers import PASSWORD, next_number, unique_phone
 
 
-
 def _postgres_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
 
@@ -91,7 +90,6 @@ def client(app):
 # --- Factories -------------------------------------------------------------------------------
 
 
-
 @contextmanager
 def _app_context(app):
     """Use the test's own context when there is one, else a short-lived one."""
@@ -117,8 +115,9 @@ def make_union(app):
             parent_obj = unions.find_by_code(parent.code) if parent is not None else None
             code = code or f"U{next_number():05d}"
             kind = kind or ("regional" if level != "grassroots" else "enterprise")
-            union = unions.create_union(code=code, name=name or f"{code}工会", level=level,
-                                        parent=parent_obj, kind=kind, **fields)
+            union = unions.create_union(
+                code=code, name=name or f"{code}工会", level=level, parent=parent_obj, kind=kind, **fields
+            )
             db.session.commit()
             return _detach(union) if own else union
 
@@ -145,11 +144,13 @@ def tree(make_union):
     t["county_a1"] = make_union("CA1", level="county", parent=t["city_a"], name="香坊区总工会")
     t["county_a2"] = make_union("CA2", level="county", parent=t["city_a"], name="通河县总工会")
     t["county_b1"] = make_union("CB1", level="county", parent=t["city_b"], name="龙沙区总工会")
-    t["grassroots_a1"] = make_union("GA1", parent=t["county_a1"], name="香坊区快递外卖配送行业工会联合会",
-                                    kind="industry_federation")
+    t["grassroots_a1"] = make_union(
+        "GA1", parent=t["county_a1"], name="香坊区快递外卖配送行业工会联合会", kind="industry_federation"
+    )
     t["grassroots_a1b"] = make_union("GA1B", parent=t["county_a1"], name="哈尔滨松江机械制造有限公司工会")
-    t["grassroots_a2"] = make_union("GA2", parent=t["county_a2"], name="通河县通河镇社区工会联合会",
-                                    kind="community_federation")
+    t["grassroots_a2"] = make_union(
+        "GA2", parent=t["county_a2"], name="通河县通河镇社区工会联合会", kind="community_federation"
+    )
     t["grassroots_b1"] = make_union("GB1", parent=t["county_b1"], name="龙沙区某企业工会")
     return t
 
@@ -158,11 +159,16 @@ def tree(make_union):
 def make_user(app):
     from portal.accounts import services as accounts
 
-    def make(role="worker", union=None, phone=None, password=PASSWORD, name="测试用户", id_number=None,
-             active=True):
+    def make(role="worker", union=None, phone=None, password=PASSWORD, name="测试用户", id_number=None, active=True):
         with _app_context(app) as own:
-            user = accounts.create_account(None, phone=phone or unique_phone(), password=password,
-                                           name=name, role=role, union_code=union.code if union else None)
+            user = accounts.create_account(
+                None,
+                phone=phone or unique_phone(),
+                password=password,
+                name=name,
+                role=role,
+                union_code=union.code if union else None,
+            )
             if id_number:
                 accounts.update_profile(user, name=name, id_number=id_number)
             if not active:
@@ -172,5 +178,3 @@ def make_user(app):
             return _detach(user) if own else user
 
     return make
-
-

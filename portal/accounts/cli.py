@@ -16,8 +16,13 @@ users_cli = AppGroup("users", help="Manage accounts.")
 
 @users_cli.command("create")
 @click.option("--phone", required=True, help="Mainland mobile number; the login.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Initial password (prompted when omitted).")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Initial password (prompted when omitted).",
+)
 @click.option("--name", required=True, help="Real name.")
 @click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True)
 @click.option("--union", "union_code", default=None, help="Union code; required for staff.")
@@ -25,8 +30,9 @@ def create_user(phone, password, name, role, union_code):
     """Create a worker, staff or admin account."""
     try:
         with write_transaction():
-            user = services.create_account(None, phone=phone, password=password, name=name,
-                                           role=role, union_code=union_code)
+            user = services.create_account(
+                None, phone=phone, password=password, name=name, role=role, union_code=union_code
+            )
             db.session.commit()
     except DomainError as exc:
         db.session.rollback()

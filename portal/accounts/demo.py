@@ -6,7 +6,7 @@ from portal.accounts import services
 from portal.core import demo
 from portal.extensions import db
 
-DEMO_PASSWORD = "Demo@2026"
+DEMO_PASSWORD = "Demo@2026"  # noqa: S105 (printed by `make run`; demo data only)
 
 ACCOUNTS = [
     # label, phone, name, role, union code, demo ID number (fictional, valid checksum)
@@ -25,8 +25,9 @@ def seed() -> None:
     for _label, phone, name, role, union_code, id_number in ACCOUNTS:
         if services.find_by_phone(phone) is not None:
             continue
-        user = services.create_account(None, phone=phone, password=DEMO_PASSWORD, name=name,
-                                       role=role, union_code=union_code)
+        user = services.create_account(
+            None, phone=phone, password=DEMO_PASSWORD, name=name, role=role, union_code=union_code
+        )
         if id_number:
             services.update_profile(user, name=name, id_number=id_number)
     db.session.flush()

@@ -10,8 +10,8 @@ from portal.accounts.models import ROLE_LABELS
 from portal.core.forms import PortalForm, checked, choices
 from portal.core.validators import (
     NAME_MAX,
-    InvalidInput,
     PASSWORD_MAX,
+    InvalidInput,
     check_password_strength,
     normalise_mobile,
     normalise_name,
@@ -25,25 +25,33 @@ ID_MAX = 22
 def _phone_field():
     return StringField(
         _l("Mobile number"),
-        validators=[InputRequired(_l("Please enter your mobile number.")), Length(max=PHONE_MAX,
-                    message=_l("A mobile number has 11 digits.")), checked(normalise_mobile)],
+        validators=[
+            InputRequired(_l("Please enter your mobile number.")),
+            Length(max=PHONE_MAX, message=_l("A mobile number has 11 digits.")),
+            checked(normalise_mobile),
+        ],
     )
 
 
 def _name_field():
     return StringField(
         _l("Real name"),
-        validators=[InputRequired(_l("Please enter your real name.")),
-                    Length(max=NAME_MAX, message=_l("A name can have at most 50 characters.")),
-                    checked(normalise_name)],
+        validators=[
+            InputRequired(_l("Please enter your real name.")),
+            Length(max=NAME_MAX, message=_l("A name can have at most 50 characters.")),
+            checked(normalise_name),
+        ],
     )
 
 
-def _id_number_field(label=_l("ID number (optional)")):
+def _id_number_field(label=None):
     return StringField(
-        label,
-        validators=[Optional(), Length(max=ID_MAX, message=_l("An ID number has 18 characters.")),
-                    checked(parse_id_number_value)],
+        label or _l("ID number (optional)"),
+        validators=[
+            Optional(),
+            Length(max=ID_MAX, message=_l("An ID number has 18 characters.")),
+            checked(parse_id_number_value),
+        ],
     )
 
 
@@ -51,19 +59,23 @@ def parse_id_number_value(value):
     return parse_id_number(value).value
 
 
-def _new_password_field(label=_l("Password")):
+def _new_password_field(label=None):
     return PasswordField(
-        label,
-        validators=[InputRequired(_l("Please enter a password.")),
-                    Length(max=PASSWORD_MAX, message=_l("The password can have at most 64 characters."))],
+        label or _l("Password"),
+        validators=[
+            InputRequired(_l("Please enter a password.")),
+            Length(max=PASSWORD_MAX, message=_l("The password can have at most 64 characters.")),
+        ],
     )
 
 
-def _confirm_field(label=_l("Repeat the password")):
+def _confirm_field(label=None):
     return PasswordField(
-        label,
-        validators=[InputRequired(_l("Please repeat the password.")),
-                    EqualTo("password", message=_l("The two passwords do not match."))],
+        label or _l("Repeat the password"),
+        validators=[
+            InputRequired(_l("Please repeat the password.")),
+            EqualTo("password", message=_l("The two passwords do not match.")),
+        ],
     )
 
 
@@ -93,8 +105,10 @@ class RegisterForm(_PasswordStrength, PortalForm):
 class LoginForm(PortalForm):
     phone = StringField(
         _l("Mobile number"),
-        validators=[InputRequired(_l("Please enter your mobile number.")), Length(max=PHONE_MAX,
-                    message=_l("A mobile number has 11 digits."))],
+        validators=[
+            InputRequired(_l("Please enter your mobile number.")),
+            Length(max=PHONE_MAX, message=_l("A mobile number has 11 digits.")),
+        ],
     )
     password = PasswordField(
         _l("Password"),

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.accounts.models import ID_HASH_PURPOSE, ROLES, User
 from portal.core import audit, crypto
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, NotAllowed
@@ -27,7 +28,6 @@ from portal.core.validators import (
 )
 from portal.extensions import db
 from portal.unions import services as unions
-from portal.accounts.models import ID_HASH_PURPOSE, ROLES, User
 
 # --- Passwords -------------------------------------------------------------------------------
 
@@ -217,8 +217,15 @@ def update_account(actor: User | None, user: User, *, role: str, union_code: str
 
     before, after = describe(user.role, user.union, user.is_active), describe(role, union, active)
     if before != after:
-        audit.record("user.updated", user, actor=actor, union_id=union.id if union else None,
-                     from_state=user.role, to_state=role, note=f"{before} → {after}")
+        audit.record(
+            "user.updated",
+            user,
+            actor=actor,
+            union_id=union.id if union else None,
+            from_state=user.role,
+            to_state=role,
+            note=f"{before} → {after}",
+        )
         if not active:
             user.rotate_session_token()  # sign them out everywhere
     user.role, user.union, user.is_active_account = role, union, active

@@ -51,10 +51,15 @@ def register():
         return redirect(url_for("me.profile"))
     form = RegisterForm()
     if form.validate_on_submit():
-        user = save_form(form, lambda: services.register(
-            phone=form.phone.data, password=form.password.data, name=form.name.data,
-            id_number=form.id_number.data or None,
-        ))
+        user = save_form(
+            form,
+            lambda: services.register(
+                phone=form.phone.data,
+                password=form.password.data,
+                name=form.name.data,
+                id_number=form.id_number.data or None,
+            ),
+        )
         if user:
             session.clear()
             login_user(user)
@@ -106,8 +111,12 @@ def logout():
 @me_bp.route("")
 @login_required
 def profile():
-    return render_template("accounts/profile.html", title=_("Me"), user=current_user,
-                           union_path=unions.full_name(current_user.union) if current_user.union else None)
+    return render_template(
+        "accounts/profile.html",
+        title=_("Me"),
+        user=current_user,
+        union_path=unions.full_name(current_user.union) if current_user.union else None,
+    )
 
 
 @me_bp.route("/edit", methods=["GET", "POST"])
@@ -117,12 +126,11 @@ def edit_profile():
     form = ProfileForm(obj=None if request.method == "POST" else current_user)
     if request.method == "GET":
         form.id_number.data = ""
-    if form.validate_on_submit():
-        if save_form(form, lambda: services.update_profile(
-            current_user, name=form.name.data, id_number=form.id_number.data or None
-        )):
-            flash(_("Your profile has been saved."), "success")
-            return redirect(url_for("me.profile"), code=303)
+    if form.validate_on_submit() and save_form(
+        form, lambda: services.update_profile(current_user, name=form.name.data, id_number=form.id_number.data or None)
+    ):
+        flash(_("Your profile has been saved."), "success")
+        return redirect(url_for("me.profile"), code=303)
     return render_form("accounts/profile_edit.html", form, title=_("Edit profile"), user=current_user)
 
 
@@ -131,13 +139,12 @@ def edit_profile():
 @form_view
 def change_password():
     form = PasswordChangeForm()
-    if form.validate_on_submit():
-        if save_form(form, lambda: services.change_password(
-            current_user, current=form.current_password.data, new=form.password.data
-        )):
-            login_user(current_user._get_current_object())  # new session token: re-issue this session only
-            flash(_("Your password has been changed. Other devices have been signed out."), "success")
-            return redirect(url_for("me.profile"), code=303)
+    if form.validate_on_submit() and save_form(
+        form, lambda: services.change_password(current_user, current=form.current_password.data, new=form.password.data)
+    ):
+        login_user(current_user._get_current_object())  # new session token: re-issue this session only
+        flash(_("Your password has been changed. Other devices have been signed out."), "success")
+        return redirect(url_for("me.profile"), code=303)
     return render_form("accounts/password.html", form, title=_("Change password"))
 
 
@@ -155,8 +162,15 @@ def users():
     query = request.args.get("q", "")[:50]
     role = request.args.get("role") or None
     pagination = services.search_accounts(query=query, role=role, page=page)
-    return render_template("accounts/admin_users.html", title=_("Accounts"), pagination=pagination,
-                           q=query, role=role, roles=ROLE_LABELS, counts=services.count_by_role())
+    return render_template(
+        "accounts/admin_users.html",
+        title=_("Accounts"),
+        pagination=pagination,
+        q=query,
+        role=role,
+        roles=ROLE_LABELS,
+        counts=services.count_by_role(),
+    )
 
 
 @admin_bp.route("/users/new", methods=["GET", "POST"])
@@ -166,10 +180,17 @@ def new_user():
     form = AccountCreateForm()
     form.union_code.choices = _union_choices()
     if form.validate_on_submit():
-        user = save_form(form, lambda: services.create_account(
-            current_user, phone=form.phone.data, password=form.password.data, name=form.name.data,
-            role=form.role.data, union_code=form.union_code.data or None,
-        ))
+        user = save_form(
+            form,
+            lambda: services.create_account(
+                current_user,
+                phone=form.phone.data,
+                password=form.password.data,
+                name=form.name.data,
+                role=form.role.data,
+                union_code=form.union_code.data or None,
+            ),
+        )
         if user:
             flash(_("The account for %(name)s has been created.", name=user.name), "success")
             return redirect(url_for("admin.users"), code=303)
@@ -187,11 +208,16 @@ def edit_user(user_id: int):
         form.role.data = user.role
         form.union_code.data = user.union.code if user.union else ""
         form.active.data = user.is_active
-    if form.validate_on_submit():
-        if save_form(form, lambda: services.update_account(
-            current_user, user, role=form.role.data, union_code=form.union_code.data or None,
+    if form.validate_on_submit() and save_form(
+        form,
+        lambda: services.update_account(
+            current_user,
+            user,
+            role=form.role.data,
+            union_code=form.union_code.data or None,
             active=form.active.data,
-        )):
-            flash(_("The account has been updated."), "success")
-            return redirect(url_for("admin.users"), code=303)
+        ),
+    ):
+        flash(_("The account has been updated."), "success")
+        return redirect(url_for("admin.users"), code=303)
     return render_form("accounts/admin_user_edit.html", form, title=_("Edit account"), user=user)

@@ -78,11 +78,7 @@ def unread_count(user) -> int:
 
 
 def messages_for(user, page: int, per_page: int = 20):
-    stmt = (
-        select(Message)
-        .where(Message.user_id == user.id)
-        .order_by(Message.created_at.desc(), Message.id.desc())
-    )
+    stmt = select(Message).where(Message.user_id == user.id).order_by(Message.created_at.desc(), Message.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 

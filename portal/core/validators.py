@@ -92,9 +92,7 @@ def parse_id_number(value: str | None, *, today: date | None = None) -> IdNumber
             field="id_number",
         )
     if int(raw[:2]) not in _PROVINCE_CODES:
-        raise InvalidInput(
-            _l("The first two digits of this ID number are not a valid region."), field="id_number"
-        )
+        raise InvalidInput(_l("The first two digits of this ID number are not a valid region."), field="id_number")
     try:
         birth = date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
     except ValueError:
@@ -140,10 +138,40 @@ def normalise_name(value: str | None) -> str:
 PASSWORD_MIN = 8
 PASSWORD_MAX = 64
 _COMMON_PASSWORDS = frozenset(
-    """password password1 password123 passw0rd 12345678 123456789 1234567890 87654321
-    11111111 00000000 88888888 66666666 abc12345 abcd1234 a1234567 a12345678 qwerty123
-    qwertyui 1qaz2wsx qazwsx123 iloveyou woaini1314 admin123 admin1234 aa123456 zxcvbnm1
-    1q2w3e4r asdf1234 asd12345 abc123456 111111aa 5201314a""".split()
+    [
+        "password",
+        "password1",
+        "password123",
+        "passw0rd",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "87654321",
+        "11111111",
+        "00000000",
+        "88888888",
+        "66666666",
+        "abc12345",
+        "abcd1234",
+        "a1234567",
+        "a12345678",
+        "qwerty123",
+        "qwertyui",
+        "1qaz2wsx",
+        "qazwsx123",
+        "iloveyou",
+        "woaini1314",
+        "admin123",
+        "admin1234",
+        "aa123456",
+        "zxcvbnm1",
+        "1q2w3e4r",
+        "asdf1234",
+        "asd12345",
+        "abc123456",
+        "111111aa",
+        "5201314a",
+    ]
 )
 
 
@@ -166,11 +194,7 @@ def check_password_strength(password: str | None, *, phone: str | None = None) -
             field="password",
         )
     if password.lower() in _COMMON_PASSWORDS or len(set(password)) <= 2:
-        raise InvalidInput(
-            _l("This password is too easy to guess; please choose another."), field="password"
-        )
+        raise InvalidInput(_l("This password is too easy to guess; please choose another."), field="password")
     if phone and phone[-8:] in password:
-        raise InvalidInput(
-            _l("The password must not contain your mobile number."), field="password"
-        )
+        raise InvalidInput(_l("The password must not contain your mobile number."), field="password")
     return password

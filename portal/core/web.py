@@ -46,8 +46,7 @@ def redirect_back(default_endpoint: str = "main.home", **values):
 def _csp() -> str:
     img_extra = " ".join(current_app.config.get("CSP_IMG_SRC_EXTRA", ()))
     return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; "
-        f"img-src 'self' data: {img_extra}".rstrip()
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: {img_extra}".rstrip()
         + "; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
@@ -164,7 +163,9 @@ def handle_http_error(exc: HTTPException):
 
 
 def handle_csrf_error(exc: CSRFError):
-    return render_error(400, _("This page has expired or could not be verified. Please go back, refresh and try again."))
+    return render_error(
+        400, _("This page has expired or could not be verified. Please go back, refresh and try again.")
+    )
 
 
 def handle_domain_error(exc: DomainError):

@@ -44,8 +44,9 @@ def mark_messages_read():
 
 @bp.route("/privacy")
 def privacy():
-    return render_template("main/privacy.html", title=_("Privacy notice"),
-                           version=current_app.config["PRIVACY_NOTICE_VERSION"])
+    return render_template(
+        "main/privacy.html", title=_("Privacy notice"), version=current_app.config["PRIVACY_NOTICE_VERSION"]
+    )
 
 
 @bp.route("/settings/text-size", methods=["POST"])
@@ -56,9 +57,14 @@ def text_size():
     if current_user.is_authenticated:
         accounts.set_large_text(current_user, enabled)
         db.session.commit()
-    response.set_cookie(LARGE_TEXT_COOKIE, "1" if enabled else "0", max_age=365 * 24 * 3600,
-                        samesite="Lax", httponly=True,
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    response.set_cookie(
+        LARGE_TEXT_COOKIE,
+        "1" if enabled else "0",
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
     return response
 
 

@@ -40,8 +40,9 @@ def _get_or_create(code: str, **fields) -> Union:
 
 
 def seed() -> None:
-    root = _get_or_create(ROOT["code"], name=ROOT["name"], level="national", parent=None,
-                          lat=ROOT["lat"], lng=ROOT["lng"])
+    root = _get_or_create(
+        ROOT["code"], name=ROOT["name"], level="national", parent=None, lat=ROOT["lat"], lng=ROOT["lng"]
+    )
     rows = _divisions()
     by_level: dict[str, Union] = {}
     # Sorted by adcode, so each province/city comes before what lies under it.
@@ -55,11 +56,24 @@ def seed() -> None:
         else:
             level, parent = "county", by_level[adcode[:4] + "00"]
         union = _get_or_create(
-            adcode, name=f"{row['name']}总工会", level=level, parent=parent,
-            region_code=adcode, lat=lat, lng=lng,
+            adcode,
+            name=f"{row['name']}总工会",
+            level=level,
+            parent=parent,
+            region_code=adcode,
+            lat=lat,
+            lng=lng,
         )
         by_level[adcode] = union
     for code, name, parent_code, kind, lat, lng in GRASSROOTS:
         parent = by_level[parent_code]
-        _get_or_create(code, name=name, level="grassroots", parent=parent, kind=kind,
-                       region_code=parent.region_code, lat=lat, lng=lng)
+        _get_or_create(
+            code,
+            name=name,
+            level="grassroots",
+            parent=parent,
+            kind=kind,
+            region_code=parent.region_code,
+            lat=lat,
+            lng=lng,
+        )

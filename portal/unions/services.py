@@ -42,8 +42,14 @@ def create_union(
     if find_by_code(code) is not None:
         raise Conflict(_l("A union with this code already exists."), field="code")
     union = Union(
-        code=code, name=name, level=level, kind=kind, parent=parent,
-        region_code=region_code, lat=lat, lng=lng,
+        code=code,
+        name=name,
+        level=level,
+        kind=kind,
+        parent=parent,
+        region_code=region_code,
+        lat=lat,
+        lng=lng,
     )
     db.session.add(union)
     db.session.flush()  # the id is part of the path

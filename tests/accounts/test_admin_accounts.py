@@ -23,28 +23,53 @@ def test_admin_pages_are_for_admins_only(client, make_user, tree, path):
 def test_admin_creates_a_staff_account_bound_to_a_union(app, client, make_user, tree):
     admin = make_user("admin")
     login_as(client, admin)
-    r = post_form(client, "/admin/users/new", {
-        "phone": "13900001111", "name": "刘洋", "role": "staff", "union_code": "CA1", "password": PASSWORD,
-    })
+    r = post_form(
+        client,
+        "/admin/users/new",
+        {
+            "phone": "13900001111",
+            "name": "刘洋",
+            "role": "staff",
+            "union_code": "CA1",
+            "password": PASSWORD,
+        },
+    )
     assert r.status_code == 303
     with app.app_context():
         staff = db.session.scalars(select(User).where(User.phone == "13900001111")).one()
         assert staff.role == "staff" and staff.union.code == "CA1"
-        event = db.session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "user.created", AuditEvent.subject_id == str(staff.id))).one()
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "user.created", AuditEvent.subject_id == str(staff.id))
+        ).one()
         assert event.actor_id == admin.id and event.union_id == staff.union_id
 
 
 def test_staff_account_without_union_is_refused(app, client, make_user, tree):
     login_as(client, make_user("admin"))
-    r = post_form(client, "/admin/users/new", {
-        "phone": "13900001111", "name": "刘洋", "role": "staff", "union_code": "", "password": PASSWORD,
-    })
+    r = post_form(
+        client,
+        "/admin/users/new",
+        {
+            "phone": "13900001111",
+            "name": "刘洋",
+            "role": "staff",
+            "union_code": "",
+            "password": PASSWORD,
+        },
+    )
     assert r.status_code == 422
     assert "工作人员账号必须绑定一个工会" in page_text(r)
-    r = post_form(client, "/admin/users/new", {
-        "phone": "13900001111", "name": "刘洋", "role": "staff", "union_code": "NOPE", "password": PASSWORD,
-    })
+    r = post_form(
+        client,
+        "/admin/users/new",
+        {
+            "phone": "13900001111",
+            "name": "刘洋",
+            "role": "staff",
+            "union_code": "NOPE",
+            "password": PASSWORD,
+        },
+    )
     assert r.status_code == 422
     assert "没有该代码对应的工会" in page_text(r)
     with app.app_context():
@@ -95,12 +120,27 @@ def test_account_list_is_paginated(client, make_user):
 
 def test_cli_creates_staff_and_admin_accounts(app, tree):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "--phone", "13900002222", "--password", PASSWORD,
-                                 "--name", "孙丽", "--role", "staff", "--union", "CA1"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--phone",
+            "13900002222",
+            "--password",
+            PASSWORD,
+            "--name",
+            "孙丽",
+            "--role",
+            "staff",
+            "--union",
+            "CA1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "香坊区总工会" in result.output
-    result = runner.invoke(args=["users", "create", "--phone", "13900003333", "--password", PASSWORD,
-                                 "--name", "周敏", "--role", "admin"])
+    result = runner.invoke(
+        args=["users", "create", "--phone", "13900003333", "--password", PASSWORD, "--name", "周敏", "--role", "admin"]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         roles = dict(db.session.execute(select(User.phone, User.role)).all())
@@ -109,10 +149,25 @@ def test_cli_creates_staff_and_admin_accounts(app, tree):
 
 def test_cli_explains_bad_input(app, tree):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "--phone", "12345", "--password", PASSWORD,
-                                 "--name", "孙丽", "--role", "staff", "--union", "CA1"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--phone",
+            "12345",
+            "--password",
+            PASSWORD,
+            "--name",
+            "孙丽",
+            "--role",
+            "staff",
+            "--union",
+            "CA1",
+        ]
+    )
     assert result.exit_code != 0
     assert "11" in result.output  # the mobile-number message
-    result = runner.invoke(args=["users", "create", "--phone", "13900002222", "--password", PASSWORD,
-                                 "--name", "孙丽", "--role", "staff"])
+    result = runner.invoke(
+        args=["users", "create", "--phone", "13900002222", "--password", PASSWORD, "--name", "孙丽", "--role", "staff"]
+    )
     assert result.exit_code != 0

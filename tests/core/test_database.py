@@ -40,10 +40,12 @@ def test_connections_are_set_up_for_the_backend(ctx):
     """SQLite: WAL, busy timeout, foreign keys. PostgreSQL: union paths compare bytewise (C collation)."""
     with db.engine.connect() as conn:
         if db.engine.dialect.name == "postgresql":
-            collation = conn.execute(text(
-                "SELECT collation_name FROM information_schema.columns "
-                "WHERE table_name = 'unions' AND column_name = 'path'"
-            )).scalar()
+            collation = conn.execute(
+                text(
+                    "SELECT collation_name FROM information_schema.columns "
+                    "WHERE table_name = 'unions' AND column_name = 'path'"
+                )
+            ).scalar()
             assert collation == "C"
             return
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

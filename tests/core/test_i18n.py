@@ -41,13 +41,16 @@ def test_switch_link_keeps_the_page_and_its_query(client):
     assert 'href="/privacy?x=1&amp;lang=en"' in html
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("en-US,en;q=0.9", "en"),
-    ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
-    ("zh-TW", "zh-CN"),
-    ("fr-FR,fr;q=0.9", "zh-CN"),
-    ("fr-FR,en;q=0.5", "en"),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("en-US,en;q=0.9", "en"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+        ("zh-TW", "zh-CN"),
+        ("fr-FR,fr;q=0.9", "zh-CN"),
+        ("fr-FR,en;q=0.5", "en"),
+    ],
+)
 def test_accept_language_is_honoured_when_nothing_was_chosen(client, header, expected):
     assert html_lang(client.get("/", headers={"Accept-Language": header})) == expected
 
@@ -84,10 +87,25 @@ def test_catalogue_covers_every_message_in_the_code(tmp_path):
 
     root = Path(__file__).resolve().parents[2]
     pot = tmp_path / "messages.pot"
-    CommandLineInterface().run([
-        "pybabel", "-q", "extract", "-F", str(root / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
-        "-k", "ngettext:1,2", "--no-location", "-o", str(pot), str(root / "portal"),
-    ])
+    CommandLineInterface().run(
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(root / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "ngettext:1,2",
+            "--no-location",
+            "-o",
+            str(pot),
+            str(root / "portal"),
+        ]
+    )
     with pot.open("rb") as fh:
         extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
     with CATALOGUE.open("rb") as fh:

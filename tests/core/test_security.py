@@ -46,8 +46,16 @@ def _post_paths(app):
     return [rule.rule.replace("<int:user_id>", "1") for rule in app.url_map.iter_rules() if "POST" in rule.methods]
 
 
-FORM = {"phone": "13811112222", "name": "张三", "password": "Test@2026pw", "confirm": "Test@2026pw",
-        "agree": "y", "role": "worker", "active": "", "large": "1"}
+FORM = {
+    "phone": "13811112222",
+    "name": "张三",
+    "password": "Test@2026pw",
+    "confirm": "Test@2026pw",
+    "agree": "y",
+    "role": "worker",
+    "active": "",
+    "large": "1",
+}
 
 
 def _refused(client, path):
@@ -92,10 +100,15 @@ def test_every_post_route_refuses_a_missing_or_forged_csrf_token(app, client, ma
 def test_production_cookies_are_secure(config_name, database_url, monkeypatch):
     from portal import create_app
 
-    app = create_app(config_name, {
-        "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x" * 32,
-        "FIELD_ENCRYPTION_KEY": "x-5aqtfj2ANnJ0OcZ3a6yLNtL7qHkSGdqz1wVw2sUZ4=", "FIELD_HASH_KEY": "h",
-    })
+    app = create_app(
+        config_name,
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "x" * 32,
+            "FIELD_ENCRYPTION_KEY": "x-5aqtfj2ANnJ0OcZ3a6yLNtL7qHkSGdqz1wVw2sUZ4=",
+            "FIELD_HASH_KEY": "h",
+        },
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True

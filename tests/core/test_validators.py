@@ -33,8 +33,17 @@ def test_mainland_mobile_numbers_are_normalised(ctx, typed, expected):
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "1381234567", "138123456789", "12812345678", "23812345678", "+1 415 555 0100",
-     "+852 9123 4567", "13812345abc", "phone"],
+    [
+        "",
+        "1381234567",
+        "138123456789",
+        "12812345678",
+        "23812345678",
+        "+1 415 555 0100",
+        "+852 9123 4567",
+        "13812345abc",
+        "phone",
+    ],
 )
 def test_malformed_or_foreign_numbers_are_refused(ctx, typed):
     with pytest.raises(InvalidInput) as exc:

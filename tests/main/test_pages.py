@@ -15,7 +15,7 @@ def test_home_shows_the_six_service_tiles_and_the_tab_bar(client):
         assert title in html
     # Modules that are not installed yet say so instead of linking nowhere.
     assert html.count("即将上线") == 6 - html.count('<a class="tile ')
-    tabbar = html[html.index('class="tabbar"'):]
+    tabbar = html[html.index('class="tabbar"') :]
     for tab in ["首页", "服务", "消息", "我的"]:
         assert tab in tabbar
     assert 'aria-current="page"' in tabbar.split("服务")[0]  # 首页 is the current tab
@@ -82,17 +82,28 @@ def test_health_check_reports_the_database(client):
 
 
 def test_health_check_is_503_when_the_database_is_unreachable(tmp_path):
-    broken = create_app("testing", {
-        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1",
-    })
+    broken = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1",
+        },
+    )
     r = broken.test_client().get("/healthz")
     assert r.status_code == 503 and r.get_json() == {"status": "error", "database": "error"}
 
 
-@pytest.mark.parametrize("code, text", [
-    (400, "请求有误"), (403, "没有权限"), (404, "页面不存在"), (405, "不允许的操作"),
-    (413, "内容过大"), (429, "尝试次数过多"), (500, "出错了"),
-])
+@pytest.mark.parametrize(
+    "code, text",
+    [
+        (400, "请求有误"),
+        (403, "没有权限"),
+        (404, "页面不存在"),
+        (405, "不允许的操作"),
+        (413, "内容过大"),
+        (429, "尝试次数过多"),
+        (500, "出错了"),
+    ],
+)
 def test_error_pages_are_friendly_and_in_chinese(database_url, code, text):
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "HANDLE_UNEXPECTED_ERRORS": True})
 

@@ -25,11 +25,14 @@ def test_full_name_reads_like_the_chain_of_unions(ctx, tree):
     )
 
 
-@pytest.mark.parametrize("level, parent_code", [
-    ("province", "CA"),  # a province under a city
-    ("county", "GA1"),  # anything under a grassroots union
-    ("city", None),  # only the national root has no parent
-])
+@pytest.mark.parametrize(
+    "level, parent_code",
+    [
+        ("province", "CA"),  # a province under a city
+        ("county", "GA1"),  # anything under a grassroots union
+        ("city", None),  # only the national root has no parent
+    ],
+)
 def test_levels_must_fit_under_their_parent(ctx, tree, level, parent_code):
     parent = services.get_by_code(parent_code) if parent_code else None
     with pytest.raises(InvalidInput):
