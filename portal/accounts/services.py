@@ -5,8 +5,6 @@ Services flush, never commit: the view (or CLI command) commits once.
 
 from __future__ import annotations
 
-from datetime import date
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -248,10 +246,3 @@ def count_by_role() -> dict[str, int]:
     rows = db.session.execute(select(User.role, func.count(User.id)).group_by(User.role)).all()
     return {role: n for role, n in rows}
 
-
-def age(user: User, today: date | None = None) -> int | None:
-    if user.birth_date is None:
-        return None
-    today = today or date.today()
-    years = today.year - user.birth_date.year
-    return years - ((today.month, today.day) < (user.birth_date.month, user.birth_date.day))

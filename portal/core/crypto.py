@@ -59,6 +59,3 @@ def keyed_hash(value: str, *, purpose: str) -> str:
     mac = hmac.new(_keys().hash_key, f"{purpose}:{value}".encode(), hashlib.sha256)
     return mac.hexdigest()
 
-
-def generate_key() -> str:
-    return Fernet.generate_key().decode("ascii")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.core import scope
 from portal.core.errors import Conflict, NotFound
 from portal.core.validators import InvalidInput
 from portal.extensions import db
@@ -96,14 +95,6 @@ def subtree_size(union: Union) -> int:
 
 def children(union: Union) -> list[Union]:
     return list(db.session.scalars(select(Union).where(Union.parent_id == union.id).order_by(Union.code)))
-
-
-def unions_in_scope(user, *, levels: tuple[str, ...] | None = None) -> list[Union]:
-    """Every union the user acts on (all of them for an admin), in tree order."""
-    stmt = scope.scoped(select(Union), user, Union.id).order_by(Union.path)
-    if levels:
-        stmt = stmt.where(Union.level.in_(levels))
-    return list(db.session.scalars(stmt))
 
 
 def all_unions_for_choice() -> list[tuple[str, str]]:
