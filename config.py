@@ -83,6 +83,12 @@ class BaseConfig:
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
+    # The address printed in QR codes (member cards, join posters). Leave unset to use the
+    # address the request came in on; set it when staff reach the portal by another name.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # How long a member card's QR code verifies (a saved screenshot stops working after this).
+    MEMBER_CARD_TOKEN_TTL = _env_int("MEMBER_CARD_TOKEN_TTL", 24 * 3600)
+
     SITE_NAME = "职工服务门户"
     PRIVACY_NOTICE_VERSION = "2026-11"
 

@@ -178,3 +178,32 @@ def make_user(app):
             return _detach(user) if own else user
 
     return make
+
+
+MEMBERSHIP_FORM = {
+    "real_name": "骑手甲",
+    "ethnicity": "01",
+    "education": "senior",
+    "political_status": "",
+    "employment_type": "delivery_rider",
+    "platform": "meituan",
+    "employer": "香坊站",
+    "work_region_code": "",
+}
+
+
+@pytest.fixture
+def make_application(app):
+    """A submitted membership application of ``user`` to ``union`` (made through the service)."""
+    from portal.accounts.models import User
+    from portal.membership import services as membership
+
+    def make(user, union, **changes):
+        with _app_context(app) as own:
+            applicant = db.session.get(User, user.id)
+            data = {**MEMBERSHIP_FORM, "real_name": applicant.name, "union_code": union.code, **changes}
+            application = membership.apply(applicant, data, consent=True)
+            db.session.commit()
+            return _detach(application) if own else application
+
+    return make

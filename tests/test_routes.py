@@ -5,7 +5,7 @@ When you add a route, add it here: ``test_every_route_is_in_the_matrix`` fails u
 
 import pytest
 
-from tests.helpers import login_as
+from tests.helpers import login_as, valid_id_number
 
 LOGIN = "login"  # a redirect to the sign-in page
 PROFILE = "profile"  # signed-in people are sent to their profile
@@ -26,8 +26,34 @@ GET_MATRIX = {
     "/admin/users": (LOGIN, 403, 403, 200),
     "/admin/users/new": (LOGIN, 403, 403, 200),
     "/admin/users/<int:user_id>": (LOGIN, 403, 403, 200),
+    # Membership, asked by people who are not members and by no applicant of <public_id>.
+    "/membership": (LOGIN, 200, 200, 200),
+    "/membership/apply": (LOGIN, 200, 200, 200),
+    "/membership/apply/form": (LOGIN, 200, 200, 200),
+    "/membership/join/<code>": (LOGIN, 302, 302, 302),
+    "/membership/join/<code>/qr.svg": (200, 200, 200, 200),
+    "/membership/applications/<public_id>": (LOGIN, 404, 404, 404),
+    "/membership/applications/<public_id>/edit": (LOGIN, 404, 404, 404),
+    "/membership/applications/<public_id>/withdraw": (LOGIN, 404, 404, 404),
+    "/membership/transfer": (LOGIN, 302, 302, 302),
+    "/membership/transfer/form": (LOGIN, 302, 302, 302),
+    "/membership/leave": (LOGIN, 302, 302, 302),
+    "/me/card": (LOGIN, 200, 200, 200),
+    "/me/card.svg": (LOGIN, 404, 404, 404),
+    "/verify/<token>": (200, 200, 200, 200),
+    "/staff/reviews": (LOGIN, 403, 200, 200),
+    "/staff/reviews/<public_id>": (LOGIN, 403, 200, 200),
+    "/staff/posters": (LOGIN, 403, 200, 200),
+    "/staff/posters/<code>": (LOGIN, 403, 200, 200),
 }
-POST_ONLY = {"/auth/logout", "/messages/read", "/settings/text-size"}
+POST_ONLY = {
+    "/auth/logout",
+    "/messages/read",
+    "/settings/text-size",
+    "/staff/reviews/<public_id>/decide",
+    "/staff/reviews/<public_id>/reveal-id",
+    "/staff/reviews/bulk-approve",
+}
 ROLES = ("anonymous", "worker", "staff", "admin")
 MAX_PAGE_BYTES = 60 * 1024
 
@@ -38,11 +64,13 @@ def test_every_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def people(make_user, tree):
+def people(make_user, tree, make_application):
+    applicant = make_user("worker", id_number=valid_id_number())
     return {
         "worker": make_user("worker"),
         "staff": make_user("staff", union=tree["county_a1"]),
         "admin": make_user("admin"),
+        "application": make_application(applicant, tree["grassroots_a1"]),
     }
 
 
@@ -52,7 +80,12 @@ def test_route_matrix(app, people, role):
     if role != "anonymous":
         login_as(client, people[role])
     for rule, expectations in GET_MATRIX.items():
-        path = rule.replace("<int:user_id>", str(people["worker"].id))
+        path = (
+            rule.replace("<int:user_id>", str(people["worker"].id))
+            .replace("<public_id>", people["application"].public_id)
+            .replace("<code>", "GA1")
+            .replace("<token>", "not-a-token")
+        )
         expected = expectations[ROLES.index(role)]
         r = client.get(path)
         if expected == LOGIN:

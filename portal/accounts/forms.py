@@ -100,6 +100,7 @@ class RegisterForm(_PasswordStrength, PortalForm):
         _l("I have read and agree to the privacy notice"),
         validators=[DataRequired(_l("Please read and agree to the privacy notice to continue."))],
     )
+    next = HiddenField()
 
 
 class LoginForm(PortalForm):

@@ -5,6 +5,8 @@ Services flush, never commit: the view (or CLI command) commits once.
 
 from __future__ import annotations
 
+from datetime import date
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -75,7 +77,7 @@ def get_user(user_id: int) -> User | None:
 # --- Registration and login -----------------------------------------------------------
 
 
-def _bind_id_number(user: User, raw: str) -> None:
+def bind_id_number(user: User, raw: str) -> None:
     """Attach a validated ID number: encrypted, hashed for uniqueness, birth date and gender derived."""
     parsed = parse_id_number(raw)
     digest = crypto.keyed_hash(parsed.value, purpose=ID_HASH_PURPOSE)
@@ -112,7 +114,7 @@ def register(*, phone: str, password: str, name: str, id_number: str | None = No
     user = User(phone=phone, name=name, role="worker", password_hash=hash_password(password))
     db.session.add(user)
     if id_number:
-        _bind_id_number(user, id_number)
+        bind_id_number(user, id_number)
     _flush_unique(user)
     notify(user, "accounts.welcome", name=user.name)
     return user
@@ -144,7 +146,7 @@ def update_profile(user: User, *, name: str, id_number: str | None = None) -> Us
     """Change the real name and, when a new one is typed, the ID number."""
     user.name = normalise_name(name)
     if id_number:
-        _bind_id_number(user, id_number)
+        bind_id_number(user, id_number)
     _flush_unique(user)
     return user
 
@@ -159,6 +161,15 @@ def change_password(user: User, *, current: str, new: str) -> None:
     user.password_hash = hash_password(new)
     user.rotate_session_token()
     db.session.flush()
+
+
+def age_of(user: User, today: date | None = None) -> int | None:
+    """Age in whole years from the birth date read off the ID number."""
+    if user.birth_date is None:
+        return None
+    today = today or date.today()
+    years = today.year - user.birth_date.year
+    return years - ((today.month, today.day) < (user.birth_date.month, user.birth_date.day))
 
 
 def set_large_text(user: User, enabled: bool) -> None:
@@ -245,4 +256,3 @@ def search_accounts(*, query: str = "", role: str | None = None, page: int = 1, 
 def count_by_role() -> dict[str, int]:
     rows = db.session.execute(select(User.role, func.count(User.id)).group_by(User.role)).all()
     return {role: n for role, n in rows}
-

@@ -20,7 +20,7 @@ from portal.accounts.models import ROLE_LABELS, User
 from portal.core.forms import choices, form_view, render_form, save_form
 from portal.core.scope import require_role
 from portal.core.validators import InvalidInput, normalise_mobile
-from portal.core.web import is_safe_redirect
+from portal.core.web import LARGE_TEXT_COOKIE, is_safe_redirect
 from portal.extensions import db, limiter
 from portal.unions import services as unions
 
@@ -40,6 +40,13 @@ def _login_failed(response) -> bool:
     return response.status_code != 303
 
 
+def _carry_text_size(user) -> None:
+    """Large text chosen before signing in stays on after it (and is remembered on the account)."""
+    if request.cookies.get(LARGE_TEXT_COOKIE) == "1" and not user.large_text:
+        services.set_large_text(user, True)
+        db.session.commit()
+
+
 # --- Registration and login -------------------------------------------------------------------
 
 
@@ -50,6 +57,8 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("me.profile"))
     form = RegisterForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         user = save_form(
             form,
@@ -61,10 +70,13 @@ def register():
             ),
         )
         if user:
+            _carry_text_size(user)
             session.clear()
             login_user(user)
             flash(_("Welcome! Your account has been created."), "success")
-            return redirect(url_for("main.home"), code=303)
+            wanted = form.next.data or request.args.get("next")
+            target = wanted if is_safe_redirect(wanted) else url_for("main.home")
+            return redirect(target, code=303)
     return render_form("accounts/register.html", form, title=_("Create an account"))
 
 
@@ -89,10 +101,12 @@ def login():
             db.session.rollback()
             form.form_errors.append(_("The mobile number or password is not correct."))
         else:
+            _carry_text_size(user)
             db.session.commit()
             session.clear()
             login_user(user, remember=form.remember.data)
-            target = form.next.data if is_safe_redirect(form.next.data) else url_for("main.home")
+            wanted = form.next.data or request.args.get("next")
+            target = wanted if is_safe_redirect(wanted) else url_for("main.home")
             return redirect(target, code=303)
     return render_form("accounts/login.html", form, title=_("Sign in"))
 

@@ -58,4 +58,3 @@ def keyed_hash(value: str, *, purpose: str) -> str:
     """A stable HMAC of ``value``; ``purpose`` separates hashes of different kinds of data."""
     mac = hmac.new(_keys().hash_key, f"{purpose}:{value}".encode(), hashlib.sha256)
     return mac.hexdigest()
-

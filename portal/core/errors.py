@@ -40,5 +40,7 @@ class CapacityFull(DomainError):
 
 
 class Conflict(DomainError):
-    status_code = 409
+    """Input that clashes with existing data (a phone already registered): fixable on the form."""
+
+    status_code = 422
     default_message = _l("This conflicts with existing data.")

@@ -9,7 +9,8 @@
   on the same form, with what the person typed kept, instead of a bare error page.
   ``tests/core/test_csrf.py`` posts to every POST route without a token.
 * ``save_form``: calls a service, commits, or puts its refusal on the form.
-* ``render_form``: renders with the right status — 200, 400 (CSRF), 422 (invalid).
+* ``render_form``: renders with the right status — 200, 400 (CSRF), 422 (invalid), or the status of
+  the service's refusal (403 not allowed, 409 already decided / no places left).
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from portal.extensions import csrf, db
 
 
 class PortalForm(FlaskForm):
+    domain_status: int | None = None  # the status of a service's refusal, when there was one
+
     def add_error(self, error: DomainError) -> None:
+        self.domain_status = error.status_code
         field = getattr(self, error.field, None) if error.field else None
         if field is not None and hasattr(field, "errors"):
             if not isinstance(field.errors, list):
@@ -84,5 +88,5 @@ def save_form(form: PortalForm, action):
 def render_form(template: str, form: PortalForm, **context):
     status = 200
     if request.method == "POST" and form.has_errors:
-        status = 400 if form.csrf_failed else 422
+        status = 400 if form.csrf_failed else (form.domain_status or 422)
     return render_template(template, form=form, **context), status

@@ -98,7 +98,7 @@ def fmt_date(value) -> str:
 
 
 def fmt_datetime(value) -> str:
-    """25 Nov 2026, 15:40 / 2026年11月25日 15:40 — in Asia/Shanghai."""
+    """Nov 25, 2026 3:40 PM / 2026年11月25日 15:40 — in Asia/Shanghai."""
     if value is None:
         return ""
     return f"{fmt_date(value)} {format_time(value, 'short')}"

@@ -61,8 +61,8 @@ def security_headers(response):
     headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()")
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    # Pages with personal data must not linger in shared caches or the back-forward cache.
-    if current_user.is_authenticated and response.mimetype == "text/html":
+    # Pages (and images such as the member card) with personal data must not linger in caches.
+    if current_user.is_authenticated and request.endpoint != "static":
         headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -98,6 +98,11 @@ def language_switch():
     args["lang"] = [other]
     label = "English" if other == "en" else "中文"
     return {"url": f"{request.path}?{urlencode(args, doseq=True)}", "label": label, "lang": other}
+
+
+def path_for(endpoint: str, **values) -> str:
+    """A site-relative URL that can be built outside a request (CLI, demo data, background work)."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def url_with(**updates) -> str:
@@ -172,7 +177,7 @@ def handle_domain_error(exc: DomainError):
     db.session.rollback()
     if wants_json():
         return jsonify(error=str(exc.message)), exc.status_code
-    if request.method == "POST":
+    if request.method == "POST" and exc.status_code not in (403, 404):
         flash(str(exc.message), "error")
         return redirect_back()
     return render_error(exc.status_code, str(exc.message))

@@ -31,7 +31,7 @@ class Tile:
 
 
 TILES = (
-    Tile("membership", _l("Join the union"), _l("Apply online, get your member card"), "membership.apply", "join"),
+    Tile("membership", _l("Join the union"), _l("Apply online, get your member card"), "membership.index", "join"),
     Tile("stations", _l("Rest stations"), _l("Water, charging and a rest nearby"), "stations.index", "station"),
     Tile("libraries", _l("Worker libraries"), _l("Book a visit or reserve a book"), "libraries.index", "book"),
     Tile("aid", _l("Hardship aid"), _l("Apply for help in difficult times"), "aid.index", "aid"),

@@ -1,22 +1,40 @@
-"""The staff workspace home: the staff member's union, its place in the tree and what lies below."""
+"""The staff workspace (工作台): one review queue over every kind of application, posters.
+
+Everything here is loaded through the reviewer's scope: an application or a union
+outside the staff member's subtree is a 404.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import select
 
+from portal.core import scope, workflow
+from portal.core.db import write_transaction
+from portal.core.forms import choices, save_form
 from portal.core.scope import require_role
+from portal.extensions import db
+from portal.staff import services
+from portal.staff.forms import DecisionForm, QueueFilterForm
 from portal.unions import services as unions
+from portal.unions.models import Union
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+staff_only = require_role("staff", "admin")
+
+
+def _home_union():
+    return current_user.union if current_user.role == "staff" else unions.root()
 
 
 @bp.route("")
-@require_role("staff", "admin")
+@staff_only
 def dashboard():
-    union = current_user.union if current_user.role == "staff" else unions.root()
-    context = {"union": union}
+    union = _home_union()
+    context = {"union": union, "pending": workflow.pending_counts(current_user), "kinds": workflow.KINDS}
     if union is not None:
         context.update(
             union_path=unions.full_name(union) or union.name,
@@ -24,3 +42,179 @@ def dashboard():
             subtree_size=unions.subtree_size(union),
         )
     return render_template("staff/dashboard.html", title=_("Staff workspace"), **context)
+
+
+# --- The review queue ------------------------------------------------------------------------------
+
+
+def _scoped_unions(levels=None) -> list[Union]:
+    stmt = scope.scoped(select(Union), current_user, Union.id).order_by(Union.path)
+    if levels:
+        stmt = stmt.where(Union.level.in_(levels))
+    return list(db.session.scalars(stmt))
+
+
+def _filter_form() -> QueueFilterForm:
+    form = QueueFilterForm(request.args)
+    form.status.choices = choices(
+        [("awaiting", _("Awaiting decision")), ("all", _("All"))]
+        + [(s, workflow.STATE_LABELS[s]) for s in workflow.STATES if s != "draft"]
+    )
+    form.kind.choices = choices([("", _("All kinds"))] + [(k.name, k.label) for k in workflow.KINDS.values()])
+    form.union.choices = choices(
+        [("", _("All unions in my scope"))]
+        + [(u.code, "\u3000" * max(u.depth - 3, 0) + u.name) for u in _scoped_unions(("city", "county", "grassroots"))]
+    )
+    if not request.args.get("status"):
+        form.status.data = "awaiting"
+    form.validate()  # bad dates are shown as errors and ignored
+    return form
+
+
+@bp.route("/reviews")
+@staff_only
+def reviews():
+    form = _filter_form()
+    filters = workflow.QueueFilters(
+        status=form.status.data,
+        kind=form.kind.data or None,
+        union_code=form.union.data or None,
+        date_from=form.date_from.data if not form.date_from.errors else None,
+        date_to=form.date_to.data if not form.date_to.errors else None,
+        query=form.q.data or "",
+    )
+    pagination = workflow.queue(current_user, filters, page=request.args.get("page", 1, type=int))
+    return render_template(
+        "staff/reviews.html",
+        title=_("Reviews"),
+        form=form,
+        pagination=pagination,
+        pending=workflow.pending_counts(current_user),
+        kinds=workflow.KINDS,
+    )
+
+
+def _detail(application, *, form=None, revealed_id=None, status=200):
+    if application.awaiting_review and application.review_started_at is None:
+        db.session.commit()  # end the reading transaction: the write below takes the lock at once
+        with write_transaction():
+            workflow.mark_review_started(application, current_user)
+            db.session.commit()
+    form = form or DecisionForm()
+    form.reason.choices = choices(
+        [("", _("— choose a common reason, or write one below —"))]
+        + [(str(r), r) for r in workflow.COMMON_REJECT_REASONS]
+    )
+    return render_template(
+        "staff/review_detail.html",
+        title=_("Application of %(name)s", name=application.applicant.name),
+        application=application,
+        kind=application.kind_spec,
+        union_path=unions.full_name(application.union),
+        timeline=workflow.timeline(application),
+        history=workflow.history_for(application.applicant_id, current_user, exclude_id=application.id),
+        form=form,
+        **application.kind_spec.detail_context(application),
+        revealed_id=revealed_id,
+        may_decide=application.awaiting_review and application.applicant_id != current_user.id,
+    ), status
+
+
+@bp.route("/reviews/<public_id>")
+@staff_only
+def review(public_id: str):
+    return _detail(workflow.load_for_reviewer(public_id, current_user))
+
+
+@bp.route("/reviews/<public_id>/decide", methods=["POST"])
+@staff_only
+def decide(public_id: str):
+    application = workflow.load_for_reviewer(public_id, current_user)
+    form = DecisionForm()
+    if form.validate_on_submit() and save_form(
+        form, lambda: workflow.decide(application, current_user, form.decision.data, form.note_text())
+    ):
+        messages = {
+            "approve": _("Approved. The applicant has been notified."),
+            "reject": _("Rejected. The applicant has been told why."),
+            "request_info": _("The applicant has been asked for more information."),
+        }
+        flash(messages[form.decision.data], "success")
+        return redirect(url_for("staff.reviews"), code=303)
+    return _detail(application, form=form, status=400 if form.csrf_failed else (form.domain_status or 422))
+
+
+@bp.route("/reviews/<public_id>/reveal-id", methods=["POST"])
+@staff_only
+def reveal_id(public_id: str):
+    application = workflow.load_for_reviewer(public_id, current_user)
+    clear = services.reveal_applicant_id_number(application, current_user)
+    db.session.commit()  # the audit event of this view
+    return _detail(application, revealed_id=clear)
+
+
+@bp.route("/reviews/bulk-approve", methods=["POST"])
+@staff_only
+def bulk_approve():
+    ids = [i for i in request.form.getlist("ids") if i][:100]
+    if not ids:
+        flash(_("Select the applications to approve first."), "error")
+        return redirect(url_for("staff.reviews"), code=303)
+    result = services.bulk_approve(ids, current_user)
+    db.session.commit()
+    if result.approved:
+        flash(
+            ngettext("%(num)d application approved.", "%(num)d applications approved.", len(result.approved)), "success"
+        )
+    if result.skipped:
+        flash(
+            ngettext(
+                "%(num)d application was skipped: it was already decided or is not yours to decide.",
+                "%(num)d applications were skipped: they were already decided or are not yours to decide.",
+                len(result.skipped),
+            ),
+            "warning",
+        )
+    return redirect(
+        request.form.get("back")
+        if (request.form.get("back") or "").startswith("/staff/")
+        else url_for("staff.reviews"),
+        code=303,
+    )
+
+
+# --- Join posters ----------------------------------------------------------------------------------------
+
+
+@bp.route("/posters")
+@staff_only
+def posters():
+    query = (request.args.get("q") or "").strip()[:30]
+    grassroots = [u for u in _scoped_unions(("grassroots",)) if not query or query in u.name]
+    return render_template(
+        "staff/posters.html",
+        title=_("Join posters"),
+        unions=grassroots[:200],
+        q=query,
+        paths=unions.full_names(grassroots[:200]),
+    )
+
+
+@bp.route("/posters/<code>")
+@staff_only
+def poster(code: str):
+    union = unions.find_by_code(code)
+    if union is None or not union.accepts_members:
+        abort(404)
+    scope.load_in_scope(Union, union.id, current_user)  # 404 outside the staff member's subtree
+    from portal.membership.views import public_url, qr_svg
+
+    link = public_url("membership.join", code=union.code)
+    return render_template(
+        "staff/poster.html",
+        title=_("Join poster"),
+        union=union,
+        link=link,
+        qr=qr_svg(link, scale=8),
+        union_path=unions.full_name(union),
+    )

@@ -17,16 +17,40 @@ DATA = Path(__file__).parent / "data" / "heilongjiang_adcodes.csv"
 
 ROOT = {"code": "ACFTU", "name": "中华全国总工会", "lat": 39.9042, "lng": 116.4074}
 
-# (code, name, parent county/city code, kind, lat, lng)
+# (code, name, parent county/city code, kind, serves, lat, lng)
 GRASSROOTS = [
-    ("230110-001", "哈尔滨市香坊区快递外卖配送行业工会联合会", "230110", "industry_federation", 45.7122, 126.6681),
-    ("230110-002", "香坊区通天街道社区工会联合会", "230110", "community_federation", 45.7351, 126.6745),
-    ("230110-003", "哈尔滨松江机械制造有限公司工会", "230110", "enterprise", 45.6968, 126.6893),
-    ("230128-001", "通河县通河镇社区工会联合会", "230128", "community_federation", 45.9701, 128.7478),
-    ("230128-002", "通河县快递物流行业工会联合会", "230128", "industry_federation", 45.9915, 128.7402),
-    ("230128-003", "通河县兴通农业机械有限公司工会", "230128", "enterprise", 45.9822, 128.7601),
-    ("230100-001", "哈尔滨市快递行业工会联合会", "230100", "industry_federation", 45.7590, 126.6420),
-    ("230100-002", "哈尔滨市网约车司机工会联合会", "230100", "industry_federation", 45.7733, 126.6298),
+    (
+        "230110-001",
+        "哈尔滨市香坊区快递外卖配送行业工会联合会",
+        "230110",
+        "industry_federation",
+        "delivery_rider,courier",
+        45.7122,
+        126.6681,
+    ),
+    ("230110-002", "香坊区通天街道社区工会联合会", "230110", "community_federation", None, 45.7351, 126.6745),
+    ("230110-003", "哈尔滨松江机械制造有限公司工会", "230110", "enterprise", None, 45.6968, 126.6893),
+    ("230128-001", "通河县通河镇社区工会联合会", "230128", "community_federation", None, 45.9701, 128.7478),
+    (
+        "230128-002",
+        "通河县快递物流行业工会联合会",
+        "230128",
+        "industry_federation",
+        "courier,delivery_rider,truck_driver",
+        45.9915,
+        128.7402,
+    ),
+    ("230128-003", "通河县兴通农业机械有限公司工会", "230128", "enterprise", None, 45.9822, 128.7601),
+    ("230100-001", "哈尔滨市快递行业工会联合会", "230100", "industry_federation", "courier", 45.7590, 126.6420),
+    (
+        "230100-002",
+        "哈尔滨市网约车司机工会联合会",
+        "230100",
+        "industry_federation",
+        "ride_hailing_driver,truck_driver",
+        45.7733,
+        126.6298,
+    ),
 ]
 
 
@@ -65,9 +89,9 @@ def seed() -> None:
             lng=lng,
         )
         by_level[adcode] = union
-    for code, name, parent_code, kind, lat, lng in GRASSROOTS:
+    for code, name, parent_code, kind, serves, lat, lng in GRASSROOTS:
         parent = by_level[parent_code]
-        _get_or_create(
+        union = _get_or_create(
             code,
             name=name,
             level="grassroots",
@@ -76,4 +100,7 @@ def seed() -> None:
             region_code=parent.region_code,
             lat=lat,
             lng=lng,
+            serves=serves,
         )
+        if union.serves is None and serves:  # a tree loaded before unions had `serves`
+            union.serves = serves

@@ -52,6 +52,9 @@ class Union(db.Model):
     path: Mapped[str] = mapped_column(binary_string(255), nullable=False, index=True, default="")
     depth: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    # For industry federations: the kinds of work they organise, comma-separated
+    # employment types ("delivery_rider,courier"), so riders are offered them first.
+    serves: Mapped[str | None] = mapped_column(String(120))
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.core.errors import Conflict, NotFound
+from portal.core.errors import Conflict
 from portal.core.validators import InvalidInput
 from portal.extensions import db
 from portal.unions.models import LEVELS, Union, in_subtree
@@ -30,6 +30,7 @@ def create_union(
     region_code: str | None = None,
     lat: float | None = None,
     lng: float | None = None,
+    serves: str | None = None,
 ) -> Union:
     """Add a node under ``parent``. A child's level must fit under its parent's level."""
     if level not in LEVELS:
@@ -49,6 +50,7 @@ def create_union(
         region_code=region_code,
         lat=lat,
         lng=lng,
+        serves=serves,
     )
     db.session.add(union)
     db.session.flush()  # the id is part of the path
@@ -67,7 +69,7 @@ def find_by_code(code: str | None) -> Union | None:
 def get_by_code(code: str | None) -> Union:
     union = find_by_code(code)
     if union is None:
-        raise NotFound(_l("There is no union with this code."), field="union_code")
+        raise InvalidInput(_l("There is no union with this code."), field="union_code")
     return union
 
 
@@ -86,6 +88,15 @@ def full_name(union: Union, separator: str = " › ") -> str:
     """黑龙江省总工会 › 哈尔滨市总工会 › 香坊区总工会 — the national root is left out."""
     chain = [u for u in ancestors(union) if u.level != "national"]
     return separator.join(u.name for u in chain)
+
+
+def full_names(union_list: list[Union], separator: str = " › ") -> dict[int, str]:
+    """``full_name`` for many unions at once: one query for all their ancestors."""
+    ids = {i for u in union_list for i in u.ancestor_ids}
+    names = dict(
+        db.session.execute(select(Union.id, Union.name).where(Union.id.in_(ids), Union.level != "national")).all()
+    )
+    return {u.id: separator.join(names[i] for i in u.ancestor_ids if i in names) for u in union_list}
 
 
 def subtree_size(union: Union) -> int:

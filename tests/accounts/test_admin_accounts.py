@@ -90,7 +90,7 @@ def test_admin_cannot_remove_their_own_admin_access(app, client, make_user):
     admin = make_user("admin")
     login_as(client, admin)
     r = post_form(client, f"/admin/users/{admin.id}", {"role": "worker", "union_code": "", "active": "y"})
-    assert r.status_code == 422
+    assert r.status_code == 403
     assert "不能取消自己的管理员权限" in page_text(r)
     with app.app_context():
         assert db.session.get(User, admin.id).role == "admin"

@@ -15,10 +15,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.error import HTTPError
 from urllib.parse import urlsplit
+from urllib.request import urlopen
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -64,15 +68,34 @@ def pytest_collection_modifyitems(config, items):
             _skipped_for_chromium += 1
 
 
+def _has_chinese_font() -> bool:
+    if not shutil.which("fc-list"):
+        return True  # cannot tell; say nothing
+    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
+    return bool(found.stdout.strip())
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    ran_browser = any(
+        HERE in (config.rootpath / r.nodeid.split("::")[0]).resolve().parents
+        for r in terminalreporter.stats.get("passed", [])
+    )
+    if ran_browser and not _has_chinese_font():
+        terminalreporter.write_line(
+            "NOTE: no Chinese font is installed, so Chinese text in tests/browser/screenshots shows as "
+            "boxes (the tests themselves read the DOM and are not affected): apt-get install -y fonts-noto-cjk",
+            yellow=True,
+            bold=True,
+        )
     if not _skipped_for_chromium:
         return
+    skipped = sum(MISSING_REASON in str(r.longrepr) for r in terminalreporter.stats.get("skipped", []))
+    if not skipped:
+        return  # the browser tests were deselected anyway
     bar = "#" * 72
     terminalreporter.write_line("")
     terminalreporter.write_line(bar, red=True, bold=True)
-    terminalreporter.write_line(
-        f"##  WARNING: {_skipped_for_chromium} browser test(s) were SKIPPED.", red=True, bold=True
-    )
+    terminalreporter.write_line(f"##  WARNING: {skipped} browser test(s) were SKIPPED.", red=True, bold=True)
     terminalreporter.write_line(f"##  {MISSING_REASON}", red=True, bold=True)
     terminalreporter.write_line(bar, red=True, bold=True)
 
@@ -87,10 +110,30 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def _buffered(wsgi_app):
+    """Read each response whole and close it before werkzeug starts writing.
+
+    When Chromium drops a connection mid-response (it cancels the favicon on navigation),
+    werkzeug's dev server can skip closing the response iterator, and the open static file
+    surfaces later as a ResourceWarning — an error under this project's filterwarnings,
+    blamed on whichever test runs then. Responses here are small.
+    """
+
+    def app(environ, start_response):
+        result = wsgi_app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+
+    return app
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
     """The session's app served on 127.0.0.1 in a background thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -137,9 +180,13 @@ def _screenshot_dir():
 class PageGuard:
     origin: str
     problems: list[str] = field(default_factory=list)
-    # Documents that answered 4xx on purpose (a form with errors answers 422).
+    # A page may answer these on purpose: a form with errors answers 422, one whose CSRF token
+    # failed answers 400 (portal.core.forms.render_form). A test that means to open a 403 or
+    # 404 page says so with allow_status().
+    allowed_document_statuses: set[int] = field(default_factory=lambda: {400, 422})
     _error_documents: set[str] = field(default_factory=set)
     _pending_console: list[tuple[str, str]] = field(default_factory=list)
+    _aborted: list[tuple[str, str]] = field(default_factory=list)
 
     def watch(self, context):
         context.on("console", self._on_console)
@@ -148,6 +195,9 @@ class PageGuard:
         context.on("requestfailed", self._on_request_failed)
         context.on("response", self._on_response)
         return context
+
+    def allow_status(self, *statuses: int) -> None:
+        self.allowed_document_statuses.update(statuses)
 
     def _same_origin(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -174,6 +224,13 @@ class PageGuard:
     def _on_request_failed(self, request):
         if not self._same_origin(request.url):
             return  # already reported as a request to another origin
+        if request.failure == "net::ERR_ABORTED" and request.method == "GET":
+            # Either cancelled because the page navigated away (the lazily fetched favicon
+            # often is), or — for a stylesheet or script answered by a 404 HTML page under
+            # X-Content-Type-Options: nosniff — blocked with no response event at all.
+            # check() asks the server again to tell the two apart.
+            self._aborted.append((request.url, request.resource_type))
+            return
         self.problems.append(
             f"request failed: {request.method} {request.url} ({request.resource_type}): {request.failure}"
         )
@@ -182,7 +239,7 @@ class PageGuard:
         if not self._same_origin(response.url) or response.status < 400:
             return
         request = response.request
-        if request.resource_type == "document" and response.status < 500:
+        if request.resource_type == "document" and response.status in self.allowed_document_statuses:
             self._error_documents.add(response.url)
             return
         self.problems.append(f"HTTP {response.status} for {request.method} {response.url} ({request.resource_type})")
@@ -192,7 +249,19 @@ class PageGuard:
         for text, location in self._pending_console:
             if location not in self._error_documents:
                 problems.append(f"console error: {text} (at {location or '?'})")
+        for url in sorted({url for url, kind in self._aborted if kind != "document"}):
+            status = _status_of(url)
+            if status >= 400:
+                problems.append(f"request failed: GET {url} was aborted, and it answers HTTP {status}")
         return problems
+
+
+def _status_of(url: str) -> int:
+    try:
+        with urlopen(url, timeout=10) as response:  # the live server on 127.0.0.1 only
+            return response.status
+    except HTTPError as exc:
+        return exc.code
 
 
 _GUARD = pytest.StashKey[PageGuard]()

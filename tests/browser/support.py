@@ -37,20 +37,31 @@ def label(text: str) -> re.Pattern:
     return re.compile(rf"^\s*{re.escape(text)}(\s*\*)?\s*$")
 
 
-def shot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as tests/browser/screenshots/<name>.png."""
+def shot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot as tests/browser/screenshots/<name>.png.
+
+    ``full_page``: the whole page, as tall as it is. Playwright's own full-page capture of a
+    mobile (``is_mobile``) page leaves ``position: fixed`` elements where the phone's screen
+    ends, so the tab bar would be drawn across the middle of a long form. Instead the
+    viewport is stretched to the page's height for the capture, so the tab bar sits at the
+    bottom of the picture, and then put back.
+    ``full_page=False``: just what the phone's screen shows now.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    page.wait_for_load_state()  # the stylesheet and the icon sprite are in
+    size = page.viewport_size
+    if not full_page or size is None:
+        page.screenshot(path=str(path), animations="disabled")
+        return path
+    # The body's own height: the document's would grow with the stretched viewport.
+    height = page.evaluate("Math.ceil(document.body.getBoundingClientRect().bottom + window.scrollY)")
+    try:
+        page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+        page.screenshot(path=str(path), animations="disabled")
+    finally:
+        page.set_viewport_size(size)
     return path
-
-
-def html_lang(page: Page) -> str:
-    return page.evaluate("document.documentElement.lang")
-
-
-def root_font_px(page: Page) -> float:
-    return float(page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)"))
 
 
 def sign_in(page: Page, user, *, lang: str = "zh") -> None:

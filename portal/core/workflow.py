@@ -1,0 +1,443 @@
+"""The review workflow shared by every kind of application.
+
+States and their legal moves are defined once here:
+
+    draft ─submit→ submitted ─approve→ approved
+                   submitted ─reject→ rejected
+                   submitted ─request_info→ needs_info ─resubmit→ resubmitted
+                   resubmitted ─approve / reject / request_info→ …
+    draft, submitted, needs_info, resubmitted ─withdraw→ withdrawn
+
+A kind of application (membership, transfer, hardship aid, …) is a subclass of
+``Application`` (joined-table inheritance) registered with ``register_kind``: it brings
+its own fields, its staff detail template, its messages to the applicant and its
+effect on approval. Everything else — who may move an application, the
+compare-and-set save, the audit trail, the notifications — happens here, the same
+way for every kind.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Integer, String, Text, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+
+from portal.core import audit, scope
+from portal.core.db import UTCDateTime, one_of, utcnow
+from portal.core.errors import InvalidTransition, NotAllowed, NotFound
+from portal.core.notify import message_template, notify
+from portal.core.validators import InvalidInput
+from portal.extensions import db
+
+# --- States and moves ---------------------------------------------------------------------
+
+STATES = ("draft", "submitted", "needs_info", "resubmitted", "approved", "rejected", "withdrawn")
+OPEN_STATES = ("draft", "submitted", "needs_info", "resubmitted")
+AWAITING_REVIEW = ("submitted", "resubmitted")
+STATE_LABELS = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "needs_info": _l("More information requested"),
+    "resubmitted": _l("Resubmitted"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+APPLICANT_ACTIONS = {"submit", "resubmit", "withdraw"}
+REVIEWER_ACTIONS = {"approve", "reject", "request_info"}
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("draft", "submit"): "submitted",
+    ("needs_info", "resubmit"): "resubmitted",
+    ("submitted", "approve"): "approved",
+    ("resubmitted", "approve"): "approved",
+    ("submitted", "reject"): "rejected",
+    ("resubmitted", "reject"): "rejected",
+    ("submitted", "request_info"): "needs_info",
+    ("resubmitted", "request_info"): "needs_info",
+    **{(state, "withdraw"): "withdrawn" for state in OPEN_STATES},
+}
+
+COMMON_REJECT_REASONS = (
+    _l("The information given is incomplete or does not match the ID card."),
+    _l("The applicant does not work in this union's area or trade."),
+    _l("The applicant is already a member of another union."),
+    _l("The documents provided are not clear enough."),
+)
+
+
+def target_state(status: str, action: str) -> str:
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        if status not in OPEN_STATES:
+            raise InvalidTransition(_l("This application has already been decided.")) from None
+        raise InvalidTransition() from None
+
+
+# --- Model --------------------------------------------------------------------------------------
+
+
+def _public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Application(db.Model):
+    """What every kind of application has in common. Kinds subclass it (joined-table)."""
+
+    __tablename__ = "applications"
+    __table_args__ = (db.CheckConstraint(one_of("status", STATES), name="status_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Used in every URL: not a guessable sequence.
+    public_id: Mapped[str] = mapped_column(String(24), unique=True, nullable=False, default=_public_id)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    # The union whose staff (and whose ancestors' staff) review it.
+    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft", index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # "<group>:<applicant id>" while open, NULL once closed: a unique column that keeps one
+    # open application per person and group, on every database, without a partial index.
+    open_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    consent_version: Mapped[str | None] = mapped_column(String(16))
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    review_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
+
+    applicant = relationship("User", foreign_keys=[applicant_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    union = relationship("Union")
+
+    __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "application"}
+
+    @property
+    def kind_spec(self) -> ApplicationKind:
+        return KINDS[self.kind]
+
+    @property
+    def status_label(self) -> str:
+        if self.status in AWAITING_REVIEW and self.review_started_at is not None:
+            return str(_l("Under review"))
+        return str(STATE_LABELS[self.status])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self.status in AWAITING_REVIEW
+
+
+# --- Kinds ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ApplicationKind:
+    name: str
+    label: object  # lazy string
+    model: type[Application]
+    detail_template: str  # staff detail partial, rendered with `application`
+    applicant_url: Callable[[Application], str]
+    on_approve: Callable[[Application, object], None] = lambda application, reviewer: None
+    # Extra template values for the staff detail partial (e.g. the applicant's membership).
+    detail_context: Callable[[Application], dict] = lambda application: {}
+    exclusive_group: str | None = None  # one open application per person in this group
+    messages: dict[str, tuple[object, object]] = field(default_factory=dict)
+
+
+KINDS: dict[str, ApplicationKind] = {}
+
+
+def register_kind(kind: ApplicationKind) -> None:
+    """Plug a kind of application into the workflow and the staff queue."""
+    KINDS[kind.name] = kind
+    for state, (title, body) in kind.messages.items():
+        message_template(f"{kind.name}.{state}", title, body)
+
+
+# --- Moving an application ---------------------------------------------------------------------
+
+
+def _check_actor(application: Application, actor, action: str) -> None:
+    if action in APPLICANT_ACTIONS:
+        if actor is None or actor.id != application.applicant_id:
+            raise NotAllowed()
+        return
+    if actor is None or not actor.is_staff:
+        raise NotAllowed()
+    if actor.id == application.applicant_id:
+        raise NotAllowed(_l("Nobody may decide on their own application."))
+    if not scope.may_act_on(actor, application.union):
+        raise NotAllowed()
+
+
+def _notify_applicant(application: Application, state: str, note: str | None) -> None:
+    kind = application.kind_spec
+    if state in kind.messages:
+        notify(
+            application.applicant,
+            f"{kind.name}.{state}",
+            link=kind.applicant_url(application),
+            note=note or "",
+            union=application.union.name,
+        )
+
+
+def transition(application: Application, action: str, actor, *, note: str | None = None) -> Application:
+    """Move ``application`` by ``action``: check the move and the actor, save with
+    compare-and-set, record the audit event, run the kind's approval effect, notify.
+
+    Two reviewers acting at once: the second one's UPDATE finds the status already
+    changed, matches no row, and gets ``InvalidTransition`` ("already decided").
+    """
+    from_state = application.status
+    to_state = target_state(from_state, action)
+    _check_actor(application, actor, action)
+    now = utcnow()
+    values: dict = {"status": to_state, "version": Application.version + 1, "updated_at": now}
+    if to_state not in OPEN_STATES:
+        values["open_key"] = None
+    if action in ("submit", "resubmit"):
+        values["submitted_at"] = now
+    if action in REVIEWER_ACTIONS:
+        values["last_note"] = note
+        if to_state in ("approved", "rejected"):
+            values.update(decided_at=now, decided_by_id=actor.id)
+    result = db.session.execute(
+        update(Application)
+        .where(
+            Application.id == application.id,
+            Application.status == from_state,
+            Application.version == application.version,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.expire(application)
+        raise InvalidTransition(_l("Someone else has just handled this application; refresh to see it."))
+    db.session.refresh(application)
+    audit.record(
+        f"application.{action}",
+        application,
+        actor=actor,
+        union_id=application.union_id,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+    )
+    if to_state == "approved":
+        application.kind_spec.on_approve(application, actor)
+    _notify_applicant(application, to_state, note)
+    return application
+
+
+def start(application: Application, applicant, *, consent_version: str | None = None) -> Application:
+    """File a new application for ``applicant`` and submit it at once."""
+    kind = KINDS[application.kind]
+    application.applicant = applicant
+    application.status = "draft"
+    if kind.exclusive_group:
+        application.open_key = f"{kind.exclusive_group}:{applicant.id}"
+        if db.session.scalar(select(Application.id).where(Application.open_key == application.open_key)):
+            raise InvalidInput(_l("You already have an application in progress."))
+    if consent_version:
+        application.consent_version = consent_version
+        application.consented_at = utcnow()
+    db.session.add(application)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # lost a race with a second tab: same answer as above
+        raise InvalidInput(_l("You already have an application in progress.")) from None
+    audit.record("application.created", application, actor=applicant, union_id=application.union_id, to_state="draft")
+    return transition(application, "submit", applicant)
+
+
+def decide(application: Application, reviewer, decision: str, note: str | None = None) -> Application:
+    """A reviewer approves, rejects (a reason is required) or asks for more information (a message is required)."""
+    note = (note or "").strip() or None
+    if decision not in REVIEWER_ACTIONS:
+        raise InvalidInput(_l("Unknown decision."))
+    if decision == "reject" and not note:
+        raise InvalidInput(_l("Please give the reason for the rejection."), field="note")
+    if decision == "request_info" and not note:
+        raise InvalidInput(_l("Please tell the applicant what is missing."), field="note")
+    if note and len(note) > 500:
+        raise InvalidInput(_l("The note can have at most 500 characters."), field="note")
+    return transition(application, decision, reviewer, note=note)
+
+
+def withdraw(application: Application, applicant) -> Application:
+    return transition(application, "withdraw", applicant)
+
+
+def resubmit(application: Application, applicant) -> Application:
+    return transition(application, "resubmit", applicant)
+
+
+def mark_review_started(application: Application, reviewer) -> None:
+    """The first time a reviewer opens an application it reads 审核中 (under review)."""
+    if (
+        application.awaiting_review
+        and application.review_started_at is None
+        and reviewer.id != application.applicant_id
+    ):
+        result = db.session.execute(
+            update(Application)
+            .where(Application.id == application.id, Application.review_started_at.is_(None))
+            .values(review_started_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(application)
+        if result.rowcount == 1:
+            audit.record(
+                "application.review_started",
+                application,
+                actor=reviewer,
+                union_id=application.union_id,
+                from_state=application.status,
+                to_state=application.status,
+            )
+            _notify_applicant(application, "under_review", None)
+
+
+# --- Finding applications ---------------------------------------------------------------------------
+
+
+def load_for_applicant(public_id: str, applicant, kinds: tuple[str, ...] | None = None) -> Application:
+    stmt = select(Application).where(Application.public_id == public_id, Application.applicant_id == applicant.id)
+    if kinds:
+        stmt = stmt.where(Application.kind.in_(kinds))
+    application = db.session.scalars(stmt).first()
+    if application is None:
+        raise NotFound()
+    return application
+
+
+def load_for_reviewer(public_id: str, reviewer) -> Application:
+    """An application in the reviewer's scope, else 404 — never loaded first and checked after."""
+    stmt = scope.scoped(select(Application).where(Application.public_id == public_id), reviewer, Application.union_id)
+    application = db.session.scalars(stmt).first()
+    if application is None:
+        raise NotFound()
+    return application
+
+
+@dataclass
+class QueueFilters:
+    status: str | None = "awaiting"
+    kind: str | None = None
+    union_code: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    query: str = ""
+
+
+def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20):
+    """Applications in the reviewer's scope, newest first, filtered."""
+    from portal.accounts.models import User
+    from portal.unions.models import Union, in_subtree
+
+    stmt = (
+        select(Application)
+        .join(Application.applicant)
+        .options(joinedload(Application.applicant), joinedload(Application.union))
+        .order_by(Application.submitted_at.desc().nulls_last(), Application.id.desc())
+    )
+    stmt = scope.scoped(stmt, reviewer, Application.union_id)
+    if filters.status == "awaiting":
+        stmt = stmt.where(Application.status.in_(AWAITING_REVIEW))
+    elif filters.status in STATES:
+        stmt = stmt.where(Application.status == filters.status)
+    if filters.kind in KINDS:
+        stmt = stmt.where(Application.kind == filters.kind)
+    if filters.union_code:
+        union = db.session.scalars(select(Union).where(Union.code == filters.union_code)).first()
+        if union is None:
+            stmt = stmt.where(Application.id.is_(None))
+        else:
+            stmt = stmt.where(Application.union_id.in_(select(Union.id).where(in_subtree(Union.path, union.path))))
+    if filters.date_from:
+        stmt = stmt.where(Application.submitted_at >= _start_of_day(filters.date_from))
+    if filters.date_to:
+        stmt = stmt.where(Application.submitted_at < _start_of_day(filters.date_to + timedelta(days=1)))
+    query = (filters.query or "").strip().replace("%", "").replace("_", "")
+    if query:
+        stmt = stmt.where(or_(User.name.like(f"%{query}%"), User.phone.like(f"%{query}%")))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def _start_of_day(day: date) -> datetime:
+    """Midnight in Asia/Shanghai, as UTC: staff pick dates in local time."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def pending_counts(reviewer) -> dict[str, int]:
+    stmt = select(Application.kind, func.count(Application.id)).where(Application.status.in_(AWAITING_REVIEW))
+    stmt = scope.scoped(stmt, reviewer, Application.union_id).group_by(Application.kind)
+    return {kind: n for kind, n in db.session.execute(stmt).all()}
+
+
+def history_for(applicant_id: int, reviewer, *, exclude_id: int | None = None) -> list[Application]:
+    """The applicant's other applications that this reviewer may see."""
+    stmt = select(Application).where(Application.applicant_id == applicant_id).order_by(Application.created_at.desc())
+    if exclude_id:
+        stmt = stmt.where(Application.id != exclude_id)
+    stmt = scope.scoped(stmt, reviewer, Application.union_id).options(joinedload(Application.union))
+    return list(db.session.scalars(stmt))
+
+
+@dataclass
+class TimelineEntry:
+    state: str
+    label: str
+    at: datetime
+    note: str | None
+    by_staff: bool
+
+
+_TIMELINE_LABELS = {
+    "application.submit": _l("Submitted"),
+    "application.review_started": _l("Under review"),
+    "application.request_info": _l("More information requested"),
+    "application.resubmit": _l("Resubmitted"),
+    "application.approve": _l("Approved"),
+    "application.reject": _l("Rejected"),
+    "application.withdraw": _l("Withdrawn"),
+}
+
+
+def timeline(application: Application) -> list[TimelineEntry]:
+    """What happened to the application, oldest first, from its audit trail."""
+    entries = []
+    for event in audit.events_for(application):
+        label = _TIMELINE_LABELS.get(event.action)
+        if label is None:
+            continue
+        entries.append(
+            TimelineEntry(
+                state=event.action.removeprefix("application."),
+                label=str(label),
+                at=event.occurred_at,
+                note=event.note,
+                by_staff=event.actor_id is not None and event.actor_id != application.applicant_id,
+            )
+        )
+    return entries

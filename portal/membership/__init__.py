@@ -1,0 +1,104 @@
+"""入会: membership applications, transfers, leaving, the electronic member card.
+
+Membership and transfer are the first two kinds of application of the shared
+review workflow (``portal.core.workflow``).
+"""
+
+
+def init_app(app) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from portal.core.demo import register_seeder
+    from portal.core.notify import message_template
+    from portal.core.workflow import ApplicationKind, register_kind
+    from portal.membership import demo, models, services
+    from portal.membership.views import bp
+
+    app.register_blueprint(bp)
+
+    from portal.core.web import path_for
+
+    def applicant_url(application):
+        return path_for("membership.application", public_id=application.public_id)
+
+    def detail_context(application):
+        return {"membership": services.membership_of(application.applicant)}
+
+    register_kind(
+        ApplicationKind(
+            name="membership",
+            label=_l("Membership"),
+            model=models.MembershipApplication,
+            detail_template="membership/_review_membership.html",
+            applicant_url=applicant_url,
+            on_approve=services.on_membership_approved,
+            exclusive_group=services.GROUP,
+            detail_context=detail_context,
+            messages={
+                "submitted": (
+                    _l("Application to join received"),
+                    _l("%(union)s will review your application. You will hear about it here."),
+                ),
+                "under_review": (
+                    _l("Your application is under review"),
+                    _l("%(union)s has started reviewing your application to join."),
+                ),
+                "needs_info": (
+                    _l("More information needed for your application"),
+                    _l("%(union)s asks: %(note)s Open your application to correct it and send it again."),
+                ),
+                "resubmitted": (
+                    _l("Corrected application sent"),
+                    _l("%(union)s will look at your corrected application."),
+                ),
+                "approved": (
+                    _l("Welcome to the union!"),
+                    _l("%(union)s has approved your application. Your electronic member card is ready."),
+                ),
+                "rejected": (
+                    _l("Your application to join was not approved"),
+                    _l("%(union)s gave this reason: %(note)s"),
+                ),
+                "withdrawn": (_l("Application withdrawn"), _l("You withdrew your application to join %(union)s.")),
+            },
+        )
+    )
+    register_kind(
+        ApplicationKind(
+            name="transfer",
+            label=_l("Transfer"),
+            model=models.TransferApplication,
+            detail_template="membership/_review_transfer.html",
+            applicant_url=applicant_url,
+            on_approve=services.on_transfer_approved,
+            exclusive_group=services.GROUP,
+            detail_context=detail_context,
+            messages={
+                "submitted": (_l("Transfer request received"), _l("%(union)s will review your request to transfer.")),
+                "under_review": (
+                    _l("Your transfer request is under review"),
+                    _l("%(union)s has started reviewing your transfer request."),
+                ),
+                "needs_info": (_l("More information needed for your transfer"), _l("%(union)s asks: %(note)s")),
+                "resubmitted": (
+                    _l("Transfer request sent again"),
+                    _l("%(union)s will look at your transfer request again."),
+                ),
+                "approved": (
+                    _l("Transfer approved"),
+                    _l("You are now a member of %(union)s. Your member number stays the same."),
+                ),
+                "rejected": (_l("Your transfer was not approved"), _l("%(union)s gave this reason: %(note)s")),
+                "withdrawn": (
+                    _l("Transfer request withdrawn"),
+                    _l("You withdrew your request to transfer to %(union)s."),
+                ),
+            },
+        )
+    )
+    message_template(
+        "membership.left",
+        _l("You have left the union"),
+        _l("You are no longer a member of %(union)s. You can apply to join again at any time."),
+    )
+    register_seeder(30, "membership applications", demo.seed)

@@ -1,0 +1,346 @@
+"""The worker's side of membership: choose a union, apply, follow the review, the card, transfer, leave."""
+
+from __future__ import annotations
+
+import secrets
+
+import segno
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.core import workflow
+from portal.core.forms import choices, form_view, render_form, save_form
+from portal.membership import services
+from portal.membership.choices import EMPLOYMENT_TYPES
+from portal.membership.forms import ChooseUnionFilter, ConfirmForm, LeaveForm, MembershipForm, TransferForm
+from portal.unions import services as unions
+
+bp = Blueprint("membership", __name__)
+
+KINDS = ("membership", "transfer")
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute URL for QR codes: PUBLIC_BASE_URL when set, else the address of this request."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def qr_svg(data: str, scale: int = 5) -> str:
+    """A QR code as inline SVG (segno: no images, no JavaScript)."""
+    return segno.make(data, error="m").svg_inline(scale=scale, dark="#1b1b1f", light="#ffffff", border=2, omitsize=True)
+
+
+def _region_choices():
+    groups = [("", str(_("— please choose —")), None)]
+    for city, counties in services.district_groups():
+        groups += [(code, name, city) for code, name in counties]
+    from wtforms.fields.choices import SelectChoice
+
+    return [SelectChoice(value, label, optgroup=group) for value, label, group in groups]
+
+
+# --- Overview -------------------------------------------------------------------------------------
+
+
+@bp.route("/membership")
+@login_required
+def index():
+    membership = services.membership_of(current_user)
+    return render_template(
+        "membership/index.html",
+        title=_("Union membership"),
+        membership=membership,
+        union_path=unions.full_name(membership.union) if membership else None,
+        open_application=services.open_application(current_user),
+        applications=services.applications_of(current_user),
+    )
+
+
+# --- Choosing a union ------------------------------------------------------------------------------
+
+
+def _chooser(mode: str):
+    form = ChooseUnionFilter(request.args)
+    form.work_region_code.choices = _region_choices()
+    form.employment_type.choices = choices([("", _("— please choose —"))] + list(EMPLOYMENT_TYPES.items()))
+    region = request.args.get("work_region_code") or None
+    work = request.args.get("employment_type") or None
+    query = (request.args.get("q") or "")[:30]
+    suggestions = services.suggest_unions(region_code=region, employment_type=work, query=query)
+    searched = bool(region or query)
+    return render_template(
+        "membership/choose.html",
+        title=_("Choose a union") if mode == "join" else _("Transfer to another union"),
+        form=form,
+        suggestions=suggestions,
+        searched=searched,
+        mode=mode,
+        next_endpoint="membership.apply_form" if mode == "join" else "membership.transfer_form",
+        carry={"work_region_code": region or "", "employment_type": work or ""},
+    )
+
+
+@bp.route("/membership/apply")
+@login_required
+def apply():
+    if services.open_application(current_user) or _is_member():
+        return redirect(url_for("membership.index"))
+    return _chooser("join")
+
+
+def _is_member() -> bool:
+    membership = services.membership_of(current_user)
+    return membership is not None and membership.is_active
+
+
+@bp.route("/membership/join/<code>")
+def join(code: str):
+    """The poster entry: opening the link pre-selects the union (after signing in)."""
+    union = unions.find_by_code(code)
+    if union is None or not union.accepts_members:
+        abort(404)
+    target = url_for("membership.apply_form", union=union.code, work_region_code=union.region_code or "")
+    if not current_user.is_authenticated:
+        flash(_("To join %(union)s, sign in or create an account first.", union=union.name), "info")
+        return redirect(url_for("auth.login", next=target))
+    return redirect(target)
+
+
+@bp.route("/membership/join/<code>/qr.svg")
+def join_qr(code: str):
+    union = unions.find_by_code(code)
+    if union is None or not union.accepts_members:
+        abort(404)
+    svg = segno.make(public_url("membership.join", code=union.code), error="m")
+    from io import BytesIO
+
+    out = BytesIO()
+    svg.save(out, kind="svg", scale=10, border=2, title=union.name)
+    return Response(
+        out.getvalue(),
+        mimetype="image/svg+xml",
+        headers={"Content-Disposition": f'inline; filename="join-{union.code}.svg"'},
+    )
+
+
+# --- Applying ----------------------------------------------------------------------------------------
+
+
+def _prepare(form: MembershipForm, union_code: str | None):
+    form.work_region_code.choices = _region_choices()
+    union = unions.find_by_code(union_code)
+    return union, unions.full_name(union) if union else None
+
+
+@bp.route("/membership/apply/form", methods=["GET", "POST"])
+@login_required
+@form_view
+def apply_form():
+    if services.open_application(current_user) or _is_member():
+        return redirect(url_for("membership.index"))
+    form = MembershipForm()
+    if request.method == "GET":
+        form.union_code.data = request.args.get("union", "")
+        form.real_name.data = current_user.name
+        form.work_region_code.data = request.args.get("work_region_code", "")
+        form.employment_type.data = request.args.get("employment_type") or None
+    union, union_path = _prepare(form, form.union_code.data)
+    if form.validate_on_submit():
+        application = save_form(
+            form, lambda: services.apply(current_user, form.data_for_service(), consent=form.consent.data)
+        )
+        if application:
+            flash(_("Your application has been sent. The union usually replies within a few days."), "success")
+            return redirect(url_for("membership.application", public_id=application.public_id), code=303)
+    return render_form(
+        "membership/apply_form.html",
+        form,
+        title=_("Apply to join"),
+        union=union,
+        union_path=union_path,
+        has_id=current_user.has_id_number,
+        editing=None,
+    )
+
+
+@bp.route("/membership/applications/<public_id>")
+@login_required
+def application(public_id: str):
+    app_ = workflow.load_for_applicant(public_id, current_user, KINDS)
+    return render_template(
+        "membership/application.html",
+        title=_("My application"),
+        application=app_,
+        timeline=workflow.timeline(app_),
+        union_path=unions.full_name(app_.union),
+    )
+
+
+@bp.route("/membership/applications/<public_id>/edit", methods=["GET", "POST"])
+@login_required
+@form_view
+def edit_application(public_id: str):
+    """Correct an application while more information is requested, and send it again."""
+    app_ = workflow.load_for_applicant(public_id, current_user, KINDS)
+    if app_.status != "needs_info":
+        flash(_("This application can only be changed while more information is requested."), "error")
+        return redirect(url_for("membership.application", public_id=public_id))
+    if app_.kind == "transfer":
+        return _edit_transfer(app_)
+    form = MembershipForm(obj=app_ if request.method == "GET" else None)
+    if request.method == "GET":
+        form.union_code.data = request.args.get("union") or app_.union.code
+        form.platform.data = app_.platform or ""
+        form.political_status.data = app_.political_status or ""
+        form.consent.data = True
+    union, union_path = _prepare(form, form.union_code.data)
+    if form.validate_on_submit() and save_form(
+        form, lambda: services.update_and_resubmit(app_, current_user, form.data_for_service())
+    ):
+        flash(_("Your application has been sent again."), "success")
+        return redirect(url_for("membership.application", public_id=public_id), code=303)
+    return render_form(
+        "membership/apply_form.html",
+        form,
+        title=_("Correct my application"),
+        union=union,
+        union_path=union_path,
+        has_id=current_user.has_id_number,
+        editing=app_,
+    )
+
+
+def _edit_transfer(app_):
+    form = TransferForm(obj=app_ if request.method == "GET" else None)
+    form.union_code.data = app_.union.code
+    if form.validate_on_submit() and save_form(
+        form, lambda: services.update_transfer_and_resubmit(app_, current_user, reason=form.reason.data)
+    ):
+        flash(_("Your transfer request has been sent again."), "success")
+        return redirect(url_for("membership.application", public_id=app_.public_id), code=303)
+    return render_form(
+        "membership/transfer_form.html",
+        form,
+        title=_("Correct my transfer request"),
+        union=app_.union,
+        union_path=unions.full_name(app_.union),
+        editing=app_,
+        membership=services.membership_of(current_user),
+    )
+
+
+@bp.route("/membership/applications/<public_id>/withdraw", methods=["GET", "POST"])
+@login_required
+@form_view
+def withdraw(public_id: str):
+    app_ = workflow.load_for_applicant(public_id, current_user, KINDS)
+    form = ConfirmForm()
+    if form.validate_on_submit() and save_form(form, lambda: workflow.withdraw(app_, current_user)):
+        flash(_("Your application has been withdrawn."), "info")
+        return redirect(url_for("membership.index"), code=303)
+    return render_form("membership/withdraw.html", form, title=_("Withdraw the application"), application=app_)
+
+
+# --- The member card and its verification ----------------------------------------------------------------
+
+
+def _active_membership():
+    membership = services.membership_of(current_user)
+    return membership if membership is not None and membership.is_active else None
+
+
+@bp.route("/me/card")
+@login_required
+def card():
+    membership = _active_membership()
+    if membership is None:
+        return render_template(
+            "membership/no_card.html", title=_("Member card"), open_application=services.open_application(current_user)
+        )
+    return render_template(
+        "membership/card.html",
+        title=_("Member card"),
+        membership=membership,
+        stamp=secrets.token_urlsafe(6),  # a fresh image (and QR token) each time the page opens
+        ttl_hours=max(current_app.config["MEMBER_CARD_TOKEN_TTL"] // 3600, 1),
+    )
+
+
+@bp.route("/me/card.svg")
+@login_required
+def card_image():
+    """The card as one image, so that a long press saves it to the phone's photos."""
+    membership = _active_membership()
+    if membership is None:
+        abort(404)
+    link = public_url("membership.verify", token=services.card_token(membership))
+    qr = qr_svg(link).replace("<svg ", '<svg x="462" y="160" width="176" height="176" ', 1)
+    name = membership.union.name
+    union_lines = [name[i : i + 16] for i in range(0, len(name), 16)][:2]
+    svg = render_template("membership/card.svg", membership=membership, qr=qr, union_lines=union_lines)
+    return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.route("/verify/<token>")
+def verify(token: str):
+    result = services.verify_card(token[:400])
+    return render_template("membership/verify.html", title=_("Member card check"), result=result)
+
+
+# --- Transfer and leaving -----------------------------------------------------------------------------------
+
+
+@bp.route("/membership/transfer")
+@login_required
+def transfer():
+    if not _is_member():
+        return redirect(url_for("membership.index"))
+    return _chooser("transfer")
+
+
+@bp.route("/membership/transfer/form", methods=["GET", "POST"])
+@login_required
+@form_view
+def transfer_form():
+    if not _is_member():
+        return redirect(url_for("membership.index"))
+    form = TransferForm()
+    if request.method == "GET":
+        form.union_code.data = request.args.get("union", "")
+    union = unions.find_by_code(form.union_code.data)
+    if form.validate_on_submit():
+        application = save_form(
+            form,
+            lambda: services.request_transfer(current_user, union_code=form.union_code.data, reason=form.reason.data),
+        )
+        if application:
+            flash(_("Your transfer request has been sent to %(union)s.", union=application.union.name), "success")
+            return redirect(url_for("membership.application", public_id=application.public_id), code=303)
+    return render_form(
+        "membership/transfer_form.html",
+        form,
+        title=_("Transfer to another union"),
+        union=union,
+        union_path=unions.full_name(union) if union else None,
+        editing=None,
+        membership=services.membership_of(current_user),
+    )
+
+
+@bp.route("/membership/leave", methods=["GET", "POST"])
+@login_required
+@form_view
+def leave():
+    if not _is_member():
+        return redirect(url_for("membership.index"))
+    form = LeaveForm()
+    if form.validate_on_submit() and save_form(form, lambda: services.leave(current_user, reason=form.reason.data)):
+        flash(_("You have left the union. Your membership history is kept."), "info")
+        return redirect(url_for("membership.index"), code=303)
+    return render_form(
+        "membership/leave.html", form, title=_("Leave the union"), membership=services.membership_of(current_user)
+    )

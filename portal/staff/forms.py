@@ -1,0 +1,35 @@
+"""Staff workspace forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
+
+from portal.core.forms import PortalForm
+
+
+class DecisionForm(PortalForm):
+    decision = HiddenField(validators=[InputRequired(), AnyOf(["approve", "reject", "request_info"])])
+    reason = SelectField(_l("Common reasons"), choices=[], validate_choice=False)
+    note = TextAreaField(
+        _l("Message to the applicant"),
+        validators=[Length(max=500, message=_l("The note can have at most 500 characters."))],
+    )
+
+    def note_text(self) -> str:
+        """The chosen common reason and the typed text, joined."""
+        parts = [p.strip() for p in (self.reason.data or "", self.note.data or "") if p and p.strip()]
+        return "；".join(parts)
+
+
+class QueueFilterForm(PortalForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), choices=[], validate_choice=False)
+    kind = SelectField(_l("Kind"), choices=[], validate_choice=False)
+    union = SelectField(_l("Union"), choices=[], validate_choice=False)
+    date_from = DateField(_l("Submitted from"), validators=[Optional()])
+    date_to = DateField(_l("Submitted until"), validators=[Optional()])
+    q = StringField(_l("Name or mobile number"), validators=[Optional(), Length(max=30)])

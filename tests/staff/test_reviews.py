@@ -1,0 +1,262 @@
+"""The staff review queue and decisions — the shared workflow seen from the staff desk."""
+
+import re
+
+import pytest
+from sqlalchemy import event, func, select
+
+from portal.accounts.models import User
+from portal.core.audit import AuditEvent
+from portal.core.workflow import Application
+from portal.extensions import db
+from portal.membership.models import Membership
+from tests.helpers import login_as, page_text, post_form, valid_id_number
+
+
+@pytest.fixture
+def county_staff(make_user, tree):
+    return make_user("staff", union=tree["county_a1"], name="刘洋")
+
+
+@pytest.fixture
+def submitted(make_user, make_application, tree):
+    applicant = make_user(name="赵磊", phone="13811112222", id_number=valid_id_number(birth="19950412"))
+    return applicant, make_application(applicant, tree["grassroots_a1"])
+
+
+def decide(client, application, decision, note="", reason=""):
+    return post_form(
+        client,
+        f"/staff/reviews/{application.public_id}/decide",
+        {"decision": decision, "note": note, "reason": reason},
+        token_from=f"/staff/reviews/{application.public_id}",
+    )
+
+
+def _reload(app, model, ident):
+    with app.app_context():
+        obj = db.session.get(model, ident)
+        db.session.expunge(obj)
+        return obj
+
+
+def test_queue_lists_applications_in_scope_with_masked_phones(client, county_staff, submitted):
+    login_as(client, county_staff)
+    html = page_text(client.get("/staff/reviews"))
+    assert "赵磊" in html and "138****2222" in html and "13811112222" not in html
+    assert "香坊区快递外卖配送行业工会联合会" in html
+
+
+def test_sibling_county_and_other_grassroots_staff_do_not_see_it(app, make_user, tree, submitted):
+    for union in ("county_a2", "grassroots_a1b", "city_b"):
+        client = login_as(app.test_client(), make_user("staff", union=tree[union]))
+        assert "赵磊" not in page_text(client.get("/staff/reviews?status=all"))
+        assert client.get(f"/staff/reviews/{submitted[1].public_id}").status_code == 404
+        assert decide(client, submitted[1], "approve").status_code == 404
+    assert _reload(app, Application, submitted[1].id).status == "submitted"
+
+
+def test_approval_makes_a_member_with_a_number_and_tells_the_applicant(app, client, county_staff, submitted):
+    applicant, application = submitted
+    login_as(client, county_staff)
+    r = decide(client, application, "approve")
+    assert r.status_code == 303
+    assert "已通过" in page_text(client.get(r.headers["Location"]))
+    with app.app_context():
+        membership = db.session.scalars(select(Membership)).one()
+        assert membership.user_id == applicant.id and membership.union.code == "GA1"
+        assert re.fullmatch(r"\d{2}20\d{2}\d{8}", membership.member_number)
+        assert [e.action for e in membership.events] == ["joined"]
+        event_ = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "application.approve")).one()
+        assert (event_.actor_id, event_.from_state, event_.to_state) == (county_staff.id, "submitted", "approved")
+    worker = login_as(app.test_client(), applicant)
+    messages = page_text(worker.get("/messages"))
+    assert "欢迎加入工会！" in messages
+    assert "已通过" in page_text(worker.get(f"/membership/applications/{application.public_id}"))
+
+
+def test_rejection_needs_a_reason_and_the_applicant_reads_it(app, client, county_staff, submitted):
+    applicant, application = submitted
+    login_as(client, county_staff)
+    r = decide(client, application, "reject")
+    assert r.status_code == 422 and "请填写不予通过的原因" in page_text(r)
+    assert _reload(app, Application, application.id).status == "submitted"
+    r = decide(
+        client, application, "reject", note="请到户籍所在地工会申请", reason="申请人不在本工会的地区或行业工作。"
+    )
+    assert r.status_code == 303
+    worker = login_as(app.test_client(), applicant)
+    html = page_text(worker.get(f"/membership/applications/{application.public_id}"))
+    assert "未通过" in html and "请到户籍所在地工会申请" in html and "申请人不在本工会的地区或行业工作" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Membership.id))) == 0
+
+
+def test_more_information_round_trip(app, client, county_staff, submitted):
+    applicant, application = submitted
+    login_as(client, county_staff)
+    assert decide(client, application, "request_info").status_code == 422  # a message is required
+    assert decide(client, application, "request_info", note="请补充配送站点名称").status_code == 303
+    worker = login_as(app.test_client(), applicant)
+    page = page_text(worker.get(f"/membership/applications/{application.public_id}"))
+    assert "待补充材料" in page and "请补充配送站点名称" in page
+    r = post_form(
+        worker,
+        f"/membership/applications/{application.public_id}/edit",
+        {
+            "union_code": "GA1",
+            "real_name": "赵磊",
+            "ethnicity": "01",
+            "education": "senior",
+            "political_status": "",
+            "employment_type": "delivery_rider",
+            "platform": "meituan",
+            "employer": "香坊站",
+            "work_region_code": "",
+            "consent": "y",
+        },
+    )
+    assert r.status_code == 303
+    with app.app_context():
+        saved = db.session.get(Application, application.id)
+        assert saved.status == "resubmitted" and saved.employer == "香坊站"
+    timeline = page_text(worker.get(f"/membership/applications/{application.public_id}"))
+    for step in ["已提交", "审核中", "待补充材料", "已重新提交"]:
+        assert step in timeline
+    assert decide(client, application, "approve").status_code == 303
+
+
+def test_editing_is_only_possible_while_information_is_requested(app, submitted):
+    applicant, application = submitted
+    worker = login_as(app.test_client(), applicant)
+    r = worker.get(f"/membership/applications/{application.public_id}/edit")
+    assert r.status_code == 302
+
+
+def test_deciding_twice_says_already_decided_not_500(app, client, county_staff, submitted, make_user, tree):
+    login_as(client, county_staff)
+    assert decide(client, submitted[1], "approve").status_code == 303
+    other = login_as(app.test_client(), make_user("staff", union=tree["city_a"]))
+    r = decide(other, submitted[1], "reject", note="迟到的决定")
+    assert r.status_code == 409
+    assert "已审核完毕" in page_text(r)
+    assert _reload(app, Application, submitted[1].id).status == "approved"
+
+
+def test_nobody_decides_their_own_application(app, make_user, make_application, tree):
+    staff = make_user("staff", union=tree["county_a1"], id_number=valid_id_number())
+    application = make_application(staff, tree["grassroots_a1"])
+    client = login_as(app.test_client(), staff)
+    r = decide(client, application, "approve")
+    assert r.status_code == 403 and "不能审核自己的申请" in page_text(r)
+    assert _reload(app, Application, application.id).status == "submitted"
+
+
+def test_withdraw_before_a_decision_but_not_after(app, client, county_staff, submitted):
+    applicant, application = submitted
+    worker = login_as(app.test_client(), applicant)
+    assert "确定撤回" in page_text(worker.get(f"/membership/applications/{application.public_id}/withdraw"))
+    r = post_form(worker, f"/membership/applications/{application.public_id}/withdraw", {})
+    assert r.status_code == 303
+    assert _reload(app, Application, application.id).status == "withdrawn"
+    login_as(client, county_staff)
+    assert "赵磊" not in page_text(client.get("/staff/reviews"))
+    r = post_form(worker, f"/membership/applications/{application.public_id}/withdraw", {})
+    assert r.status_code == 409 and "已审核完毕" in page_text(r)
+
+
+def test_detail_masks_the_id_and_the_full_number_is_a_logged_action(app, client, county_staff, submitted):
+    applicant, application = submitted
+    id_number = valid_id_number(birth="19950412")
+    with app.app_context():
+        clear = db.session.get(User, applicant.id).reveal_id_number()
+    login_as(client, county_staff)
+    detail = page_text(client.get(f"/staff/reviews/{application.public_id}"))
+    assert clear not in detail and clear[:4] + "*" * 10 + clear[-4:] in detail
+    r = post_form(
+        client,
+        f"/staff/reviews/{application.public_id}/reveal-id",
+        {},
+        token_from=f"/staff/reviews/{application.public_id}",
+    )
+    assert r.status_code == 200 and clear in page_text(r)
+    with app.app_context():
+        views = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sensitive.id_number_viewed")).all()
+        assert len(views) == 1 and views[0].actor_id == county_staff.id
+        assert views[0].subject_type == "users" and views[0].subject_id == str(applicant.id)
+    assert id_number
+
+
+def test_first_staff_view_marks_it_under_review_and_tells_the_applicant(app, client, county_staff, submitted):
+    applicant, application = submitted
+    login_as(client, county_staff)
+    client.get(f"/staff/reviews/{application.public_id}")
+    client.get(f"/staff/reviews/{application.public_id}")
+    worker = login_as(app.test_client(), applicant)
+    assert "审核中" in page_text(worker.get(f"/membership/applications/{application.public_id}"))
+    assert page_text(worker.get("/messages")).count("正在审核") == 1
+
+
+def test_bulk_approve_skips_what_was_decided_meanwhile(app, client, county_staff, make_user, make_application, tree):
+    applications = [make_application(make_user(id_number=valid_id_number()), tree["grassroots_a1"]) for _ in range(3)]
+    outsider = make_application(make_user(id_number=valid_id_number()), tree["grassroots_a2"])
+    login_as(client, county_staff)
+    decide(client, applications[0], "reject", note="已处理")
+    r = post_form(
+        client,
+        "/staff/reviews/bulk-approve",
+        {"ids": [a.public_id for a in applications] + [outsider.public_id]},
+        token_from="/staff/reviews",
+    )
+    assert r.status_code == 303
+    html = page_text(client.get(r.headers["Location"]))
+    assert "已通过2份申请" in html and "跳过2份申请" in html
+    statuses = [_reload(app, Application, a.id).status for a in applications]
+    assert statuses == ["rejected", "approved", "approved"]
+    assert _reload(app, Application, outsider.id).status == "submitted"
+
+
+def test_queue_filters_search_and_pagination(app, client, county_staff, make_user, make_application, tree):
+    for i in range(23):
+        name = "职工" + "一二三四五六七八九十"[i % 10] + "甲乙丙"[i // 10]
+        make_application(make_user(name=name, id_number=valid_id_number()), tree["grassroots_a1"])
+    special = make_user(name="欧阳娜娜", phone="13999990000", id_number=valid_id_number())
+    make_application(special, tree["grassroots_a1b"])
+    login_as(client, county_staff)
+    first = page_text(client.get("/staff/reviews"))
+    assert "24份申请" in first and "第1页，共2页" in first
+    assert "欧阳娜娜" in page_text(client.get("/staff/reviews?q=欧阳"))
+    assert "欧阳娜娜" in page_text(client.get("/staff/reviews?q=9999"))
+    by_union = page_text(client.get("/staff/reviews?union=GA1B"))
+    assert "欧阳娜娜" in by_union and "职工一甲" not in by_union
+    assert "1份申请" in page_text(client.get("/staff/reviews?kind=membership&union=GA1B"))
+    assert "暂无待审核申请" in page_text(client.get("/staff/reviews?kind=transfer"))
+    assert "暂无待审核申请" in page_text(client.get("/staff/reviews?status=approved"))
+    assert client.get("/staff/reviews?date_from=not-a-date&page=x").status_code == 200
+    assert "24份申请" in page_text(client.get("/staff/reviews?date_from=2020-01-01&date_to=2099-12-31"))
+    assert "暂无待审核申请" in page_text(client.get("/staff/reviews?date_to=2020-01-01"))
+
+
+def test_queue_does_not_query_per_row(app, client, county_staff, make_user, make_application, tree):
+    for _ in range(15):
+        make_application(make_user(id_number=valid_id_number()), tree["grassroots_a1"])
+    login_as(client, county_staff)
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/staff/reviews").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 12, statements
+
+
+def test_staff_dashboard_counts_pending_by_kind(client, county_staff, submitted):
+    login_as(client, county_staff)
+    html = page_text(client.get("/staff"))
+    assert "待审核申请" in html and 'class="stat-number">1<' in html
