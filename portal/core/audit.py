@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import has_request_context, request
-from sqlalchemy import ForeignKey, Integer, String, Text, event, select
+from sqlalchemy import ForeignKey, Integer, String, Text, event, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import UTCDateTime, utcnow
@@ -51,6 +51,11 @@ def _refuse_delete(mapper, connection, target):
     raise AppendOnlyError("audit events are append-only")
 
 
+def subject_type_of(subject) -> str:
+    """The table of the subject's base class: one name for every kind of application."""
+    return inspect(subject).mapper.base_mapper.class_.__tablename__
+
+
 def record(
     action: str,
     subject,
@@ -64,7 +69,7 @@ def record(
     """Add an audit event about ``subject`` (a model instance with an ``id``) to the session."""
     ev = AuditEvent(
         action=action,
-        subject_type=type(subject).__tablename__,
+        subject_type=subject_type_of(subject),
         subject_id=str(subject.id),
         actor_id=getattr(actor, "id", None),
         union_id=union_id,
@@ -80,7 +85,7 @@ def record(
 def events_for(subject) -> list[AuditEvent]:
     stmt = (
         select(AuditEvent)
-        .where(AuditEvent.subject_type == type(subject).__tablename__)
+        .where(AuditEvent.subject_type == subject_type_of(subject))
         .where(AuditEvent.subject_id == str(subject.id))
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
     )

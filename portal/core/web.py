@@ -192,7 +192,12 @@ def handle_unexpected_error(exc: Exception):
 def init_app(app) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     # Globals (not context values) so that imported macros can use them too.
-    app.jinja_env.globals.update(asset_url=asset_url, url_with=url_with)
+    app.jinja_env.globals.update(
+        asset_url=asset_url,
+        url_with=url_with,
+        # Shared templates link to a module's pages only when that module is installed.
+        has_endpoint=lambda endpoint: endpoint in current_app.view_functions,
+    )
     app.after_request(security_headers)
     app.after_request(i18n.remember_language)
     app.context_processor(template_context)

@@ -132,6 +132,8 @@ def join_qr(code: str):
 
 def _prepare(form: MembershipForm, union_code: str | None):
     form.work_region_code.choices = _region_choices()
+    if not current_user.has_id_number:
+        form.id_number.flags.required = True  # the service requires it; the label says so
     union = unions.find_by_code(union_code)
     return union, unions.full_name(union) if union else None
 
