@@ -13,13 +13,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.core import crypto
 from portal.core.db import TimestampMixin, UTCDateTime, one_of
 from portal.core.masking import mask_id_number, mask_phone
+from portal.core.validators import GENDER_LABELS
 from portal.extensions import db
 from portal.unions.models import Union
 
 ROLES = ("worker", "staff", "admin")
 ROLE_LABELS = {"worker": _l("Worker"), "staff": _l("Union staff"), "admin": _l("Administrator")}
 GENDERS = ("male", "female")
-GENDER_LABELS = {"male": _l("Male"), "female": _l("Female")}
 ID_HASH_PURPOSE = "resident-id"
 
 

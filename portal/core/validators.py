@@ -62,12 +62,19 @@ _PROVINCE_CODES = frozenset(
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 
+GENDER_LABELS = {"male": _l("Male"), "female": _l("Female")}
+
+
 @dataclass(frozen=True)
 class IdNumber:
     value: str
     birth_date: date
     gender: str  # "male" or "female"
     region_code: str
+
+    @property
+    def gender_label(self) -> str:
+        return str(GENDER_LABELS[self.gender])
 
     def age_on(self, day: date) -> int:
         years = day.year - self.birth_date.year

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from portal.core import workflow
 from portal.core.forms import choices, form_view, render_form, save_form
+from portal.core.validators import InvalidInput, parse_id_number
 from portal.membership import services
 from portal.membership.choices import EMPLOYMENT_TYPES
 from portal.membership.forms import ChooseUnionFilter, ConfirmForm, LeaveForm, MembershipForm, TransferForm
@@ -130,6 +131,16 @@ def join_qr(code: str):
 # --- Applying ----------------------------------------------------------------------------------------
 
 
+def _derived_from_id(form: MembershipForm):
+    """Birth date and gender read back from a typed ID number, when it is valid."""
+    if not form.id_number.data or form.id_number.errors:
+        return None
+    try:
+        return parse_id_number(form.id_number.data)
+    except InvalidInput:
+        return None
+
+
 def _prepare(form: MembershipForm, union_code: str | None):
     form.work_region_code.choices = _region_choices()
     if not current_user.has_id_number:
@@ -166,6 +177,7 @@ def apply_form():
         union_path=union_path,
         has_id=current_user.has_id_number,
         editing=None,
+        derived=_derived_from_id(form),
     )
 
 
@@ -213,6 +225,7 @@ def edit_application(public_id: str):
         union_path=union_path,
         has_id=current_user.has_id_number,
         editing=app_,
+        derived=_derived_from_id(form),
     )
 
 

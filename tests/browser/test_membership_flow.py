@@ -116,3 +116,14 @@ def test_chooser_and_transfer_pages_at_phone_size(page, make_user, make_applicat
     _no_serious_axe_problems(page, "union chooser")
     page.get_by_role("link", name=re.compile("选择 香坊区快递外卖配送行业工会联合会")).click()
     expect(page.locator(".chosen-name")).to_have_text("香坊区快递外卖配送行业工会联合会")
+
+
+def test_staff_print_the_join_poster_of_their_union(desk_page, make_user, tree):
+    sign_in(desk_page, make_user("staff", union=tree["county_a1"]))
+    desk_page.goto("/staff/posters")
+    desk_page.get_by_role("link", name=re.compile("香坊区快递外卖配送行业工会联合会")).click()
+    expect(desk_page.get_by_role("heading", level=1)).to_have_text("扫码加入工会")
+    qr = desk_page.get_by_role("img", name=re.compile("加入香坊区快递外卖配送行业工会联合会的二维码"))
+    url = _decode_qr(qr.screenshot())
+    assert url.endswith("/membership/join/GA1"), url
+    shot(desk_page, "staff-poster-desk")

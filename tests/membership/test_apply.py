@@ -201,3 +201,15 @@ def test_registering_from_a_poster_returns_to_the_join_form(client, tree):
         },
     )
     assert r.status_code == 303 and r.headers["Location"].startswith("/membership/apply/form?union=GA1")
+
+
+def test_a_typed_id_number_is_read_back_when_the_form_comes_back(client, tree, make_user):
+    login_as(client, make_user(name="王五"))
+    r = post_form(
+        client,
+        "/membership/apply/form?union=GA1",
+        _form(real_name="王五", id_number=valid_id_number(birth="19880808", seq="124"), education=""),
+    )
+    html = page_text(r)
+    assert r.status_code == 422 and "请选择学历" in html
+    assert "出生日期 1988年8月8日" in html and "性别 女" in html
