@@ -26,9 +26,10 @@ def seed_demo_command():
 def demo_accounts_command():
     """Print the demo accounts and their passwords."""
     click.echo("")
-    click.echo("Demo accounts (phone / password):")
+    click.echo("Demo accounts — sign in at /auth/login with the phone number and password:")
+    click.echo("  phone         password    name  who")
     for account in demo.DEMO_ACCOUNTS:
-        click.echo(f"  {account['label']:<30} {account['phone']}  {account['password']}   {account['name']}")
+        click.echo(f"  {account['phone']}   {account['password']}   {account['name']}  {account['label']}")
     click.echo("")
 
 
