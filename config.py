@@ -89,6 +89,14 @@ class BaseConfig:
     # How long a member card's QR code verifies (a saved screenshot stops working after this).
     MEMBER_CARD_TOKEN_TTL = _env_int("MEMBER_CARD_TOKEN_TTL", 24 * 3600)
 
+    # Map tiles for the station map, e.g. "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png" or a
+    # Chinese provider. Empty (the default): the map draws its markers on a plain background and
+    # loads nothing from the internet. Chinese providers (AMap, Tencent) draw in GCJ-02: set the CRS.
+    STATION_MAP_TILES = os.environ.get("STATION_MAP_TILES", "")
+    STATION_MAP_TILE_CRS = os.environ.get("STATION_MAP_TILE_CRS", "wgs84")  # or "gcj02"
+    STATION_MAP_ATTRIBUTION = os.environ.get("STATION_MAP_ATTRIBUTION", "")
+    STATION_MAP_TILE_SUBDOMAINS = os.environ.get("STATION_MAP_TILE_SUBDOMAINS", "abc")  # what {s} stands for
+
     SITE_NAME = "职工服务门户"
     PRIVACY_NOTICE_VERSION = "2026-11"
 

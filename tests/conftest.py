@@ -18,9 +18,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask import has_app_context
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, insert, text
 
 from portal import create_app
+from portal.core.db import utcnow
 from portal.extensions import db, limiter
 from tests.helpers import PASSWORD, next_number, unique_phone
 
@@ -207,3 +208,42 @@ def make_application(app):
             return _detach(application) if own else application
 
     return make
+
+
+@pytest.fixture
+def add_stations(app, tree):
+    """add_stations([(lat, lng), …] or [(lat, lng, amenities, hours), …]) → ids, in order."""
+
+    from portal.stations.models import Station, amenity_mask
+
+    def add(points, union="county_a1", replace=False):
+        with app.app_context():
+            if replace:
+                db.session.execute(delete(Station))
+            now = utcnow()
+            rows = []
+            for i, p in enumerate(points):
+                lat, lng = p[0], p[1]
+                amenities = p[2] if len(p) > 2 else ()
+                hours = p[3] if len(p) > 3 else "24h"
+                rows.append(
+                    {
+                        "name": f"驿站{i}",
+                        "address": f"测试路{i}号",
+                        "lat": lat,
+                        "lng": lng,
+                        "amenity_mask": amenity_mask(amenities),
+                        "open_hours": hours,
+                        "union_id": tree[union].id,
+                        "is_active": True,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            ids = []
+            for row in rows:  # one by one, to know each id (portable RETURNING)
+                ids.append(db.session.execute(insert(Station).returning(Station.id), row).scalar_one())
+            db.session.commit()
+            return ids
+
+    return add

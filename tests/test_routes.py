@@ -45,6 +45,18 @@ GET_MATRIX = {
     "/staff/reviews/<public_id>": (LOGIN, 403, 200, 200),
     "/staff/posters": (LOGIN, 403, 200, 200),
     "/staff/posters/<code>": (LOGIN, 403, 200, 200),
+    # Rest stations (<station_id>: a station of 香坊区, in the staff member's scope).
+    "/stations": (200, 200, 200, 200),
+    "/stations/map": (200, 200, 200, 200),
+    "/stations/<int:station_id>": (200, 200, 200, 200),
+    "/api/v1/stations/nearby": (200, 200, 200, 200),
+    "/staff/stations": (LOGIN, 403, 200, 200),
+    "/staff/stations/new": (LOGIN, 403, 200, 200),
+    "/staff/stations/<int:station_id>/edit": (LOGIN, 403, 200, 200),
+    "/staff/stations/<int:station_id>/<any(deactivate, activate):action>": (LOGIN, 403, 200, 200),
+    "/staff/stations/import": (LOGIN, 403, 200, 200),
+    "/staff/stations/export.csv": (LOGIN, 403, 200, 200),
+    "/staff/stations/reports": (LOGIN, 403, 200, 200),
 }
 POST_ONLY = {
     "/auth/logout",
@@ -53,6 +65,7 @@ POST_ONLY = {
     "/staff/reviews/<public_id>/decide",
     "/staff/reviews/<public_id>/reveal-id",
     "/staff/reviews/bulk-approve",
+    "/staff/stations/reports/<int:report_id>/resolve",
 }
 ROLES = ("anonymous", "worker", "staff", "admin")
 MAX_PAGE_BYTES = 60 * 1024
@@ -64,9 +77,11 @@ def test_every_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def people(make_user, tree, make_application):
+def people(make_user, tree, make_application, add_stations):
     applicant = make_user("worker", id_number=valid_id_number())
+    (station_id,) = add_stations([(45.7100, 126.6626)])
     return {
+        "station_id": station_id,
         "worker": make_user("worker"),
         "staff": make_user("staff", union=tree["county_a1"]),
         "admin": make_user("admin"),
@@ -85,6 +100,9 @@ def test_route_matrix(app, people, role):
             .replace("<public_id>", people["application"].public_id)
             .replace("<code>", "GA1")
             .replace("<token>", "not-a-token")
+            .replace("<int:station_id>", str(people["station_id"]))
+            .replace("<any(deactivate, activate):action>", "deactivate")
+            .replace("/nearby", "/nearby?lat=45.7&lng=126.6")
         )
         expected = expectations[ROLES.index(role)]
         r = client.get(path)

@@ -30,6 +30,15 @@ NAMING_CONVENTION = {
 }
 
 
+# Tables the migrations create by hand that SQLAlchemy does not model (SQLite's R*Tree
+# index of station positions and its shadow tables). Alembic's comparison skips them.
+UNMANAGED_TABLE_PREFIXES = ("station_rtree",)
+
+
+def is_managed_table(name: str | None) -> bool:
+    return not (name or "").startswith(UNMANAGED_TABLE_PREFIXES)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

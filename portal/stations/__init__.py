@@ -1,0 +1,24 @@
+"""Outdoor worker rest stations (户外劳动者服务站点 / 职工驿站): find the nearest, navigate, report, manage."""
+
+
+def init_app(app) -> None:
+    from portal.core.demo import register_seeder
+    from portal.stations import demo, models  # noqa: F401  (models: register the tables)
+    from portal.stations.cli import stations_cli
+    from portal.stations.views import bp, staff_bp
+
+    app.register_blueprint(bp)
+    app.register_blueprint(staff_bp)
+    app.cli.add_command(stations_cli)
+    register_seeder(40, "rest stations around Harbin and Tonghe", demo.seed)
+    tiles = app.config.get("STATION_MAP_TILES")
+    if tiles:  # let the map load its tiles under the Content-Security-Policy
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(tiles)
+        # {s} is a tile subdomain: list each host (a CSP wildcard must be a whole label).
+        hosts = {parts.netloc.replace("{s}", sub) for sub in app.config["STATION_MAP_TILE_SUBDOMAINS"]}
+        app.config["CSP_IMG_SRC_EXTRA"] = (
+            *app.config.get("CSP_IMG_SRC_EXTRA", ()),
+            *sorted(f"{parts.scheme}://{host}" for host in hosts),
+        )

@@ -1,0 +1,117 @@
+"""A courier near 香坊区 finds the nearest rest station in two taps, filters, opens it and navigates."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from portal.core.geo import wgs84_to_bd09, wgs84_to_gcj02
+from tests.browser.support import shot
+
+HERE = {"latitude": 45.7077, "longitude": 126.6626}
+_axe = Axe()
+
+
+def _no_serious_axe_problems(page, name):
+    violations = _axe.run(page).response["violations"]
+    blocking = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not blocking, f"axe on {name}: {blocking}"
+
+
+def _stations(add_stations):
+    return add_stations(
+        [
+            (45.7098, 126.6640, ("water", "charging", "rest"), "24h"),  # ~260 m
+            (45.7040, 126.6570, ("water", "toilet", "microwave", "charging"), "06:00-23:00"),  # ~580 m
+            (45.7200, 126.6800, ("water", "toilet", "ebike_charging"), "24h"),  # ~1.9 km
+            (45.6900, 126.6300, ("books",), "Mon-Fri 08:30-17:30"),  # ~3.2 km
+        ]
+    )
+
+
+def test_courier_finds_the_nearest_station_and_navigates(new_context, add_stations, app):
+    ids = _stations(add_stations)
+    from portal.extensions import db
+    from portal.stations.models import Station
+
+    with app.app_context():
+        for sid, name in zip(
+            ids,
+            [
+                "通天街快递外卖骑手暖心驿站",
+                "建设银行和平路支行劳动者港湾",
+                "中石化香坊大街加油站爱心驿站",
+                "香坊区图书馆职工书屋驿站",
+            ],
+            strict=True,
+        ):
+            db.session.get(Station, sid).name = name
+        db.session.commit()
+    context = new_context(geolocation=HERE, permissions=["geolocation"])
+    page = context.new_page()
+
+    page.goto("/")
+    page.get_by_role("link", name=re.compile("找驿站")).click()
+    expect(page).to_have_url(re.compile(r"/stations$"))
+    page.get_by_role("button", name="使用我的位置").click()  # tap 2
+    expect(page).to_have_url(re.compile(r"lat=45\.7077"))
+    items = page.locator(".station-item .list-title")
+    expect(items.first).to_have_text("通天街快递外卖骑手暖心驿站")
+    expect(page.locator(".station-item").first.locator(".distance")).to_have_text(re.compile(r"^2\d\d米$"))
+    expect(page.locator(".station-item").nth(2).locator(".distance")).to_have_text(re.compile(r"公里$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the chip row scrolls, not the page
+    shot(page, "stations-list-zh")
+    _no_serious_axe_problems(page, "station list")
+
+    # Filter: a toilet is needed (the chip submits by itself).
+    page.locator("label.chip-check", has_text="卫生间").click()
+    expect(page).to_have_url(re.compile(r"amenity=toilet"))
+    expect(items.first).to_have_text("建设银行和平路支行劳动者港湾")
+    expect(items).to_have_count(2)
+
+    # The map of the same results.
+    page.get_by_role("link", name="地图").click()
+    expect(page.locator("#station-map.leaflet-container")).to_be_visible()
+    expect(page.locator("#station-map")).to_have_class(re.compile(r"no-tiles"))
+    shot(page, "stations-map-zh")
+    page.get_by_role("link", name="返回列表").click()
+
+    # The detail page and its navigation links.
+    items.first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("建设银行和平路支行劳动者港湾")
+    expect(page.locator(".station-meta .distance")).to_have_text(re.compile(r"距您\d+米"))
+    g_lat, g_lng = wgs84_to_gcj02(45.7040, 126.6570)
+    b_lat, b_lng = wgs84_to_bd09(45.7040, 126.6570)
+    amap = unquote(page.get_by_role("link", name="高德地图").get_attribute("href"))
+    baidu = unquote(page.get_by_role("link", name="百度地图").get_attribute("href"))
+    tencent = unquote(page.get_by_role("link", name="腾讯地图").get_attribute("href"))
+    assert f"position={g_lng:.6f},{g_lat:.6f}" in amap
+    assert f"location={b_lat:.6f},{b_lng:.6f}" in baidu
+    assert f"coord:{g_lat:.6f},{g_lng:.6f}" in tencent
+    shot(page, "station-detail-zh")
+    _no_serious_axe_problems(page, "station detail")
+
+
+def test_finder_works_without_javascript(new_context, add_stations, tree, app):
+    from portal.extensions import db
+    from portal.unions.models import Union
+
+    _stations(add_stations)
+    with app.app_context():
+        county = db.session.get(Union, tree["county_a1"].id)
+        county.lat, county.lng = 45.7077, 126.6626
+        db.session.commit()
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto("/stations")
+    expect(page.get_by_role("button", name="使用我的位置")).to_be_hidden()
+    page.get_by_label("或选择地区").select_option(label="香坊区")
+    page.get_by_role("button", name="查找驿站").click()
+    expect(page.get_by_role("heading", name="离香坊区最近的驿站")).to_be_visible()
+    expect(page.locator(".station-item")).to_have_count(4)
