@@ -73,19 +73,7 @@ def stations_nearby():
         raise InvalidInput(
             _("Unknown amenity: %(codes)s. Known: %(known)s.", codes=", ".join(unknown), known=", ".join(AMENITIES))
         )
-    found = services.nearby(lat, lng, limit=limit, amenities=amenities, open_now=_flag("open_now"), radius_m=radius)
-    return jsonify(
-        stations=[
-            {
-                "id": f.station.id,
-                "name": f.station.name,
-                "address": f.station.address,
-                "lat": f.station.lat,
-                "lng": f.station.lng,
-                "distance_m": round(f.distance_m),
-                "amenities": f.station.amenities,
-                "open_now": f.open_now,
-            }
-            for f in found
-        ]
+    stations = services.nearby_summaries(
+        lat, lng, limit=limit, amenities=amenities, open_now=_flag("open_now"), radius_m=radius
     )
+    return jsonify(stations=stations)

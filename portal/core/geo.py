@@ -37,6 +37,25 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+def distances_from(lat: float, lng: float):
+    """``haversine_m`` from one fixed point, with that point's terms worked out once.
+
+    The arithmetic is the same, step for step, so the results are identical to
+    ``haversine_m(lat, lng, …)`` — the nearest-station search relies on that to rank exactly.
+    """
+    radians, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
+    phi1 = radians(lat)
+    cos_phi1 = cos(phi1)
+    diameter = 2 * EARTH_RADIUS_M
+
+    def distance(lat2: float, lng2: float) -> float:
+        phi2 = radians(lat2)
+        h = sin((phi2 - phi1) / 2) ** 2 + cos_phi1 * cos(phi2) * sin(radians(lng2 - lng) / 2) ** 2
+        return diameter * asin(min(1.0, sqrt(h)))
+
+    return distance
+
+
 @dataclass(frozen=True)
 class Box:
     """A latitude/longitude rectangle, in degrees; west <= east (it never crosses ±180°)."""

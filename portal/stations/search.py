@@ -17,10 +17,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
-
 from portal.core.db import utcnow
-from portal.core.geo import EARTH_RADIUS_M, bounding_box, haversine_m
+from portal.core.geo import EARTH_RADIUS_M, bounding_box, distances_from
 from portal.extensions import db
 from portal.stations.hours import is_open_at, parse_open_hours
 
@@ -29,15 +27,18 @@ DEFAULT_LIMIT = 20
 HALF_CIRCUMFERENCE_M = math.pi * EARTH_RADIUS_M
 FIRST_RADIUS_M = 2_000.0
 
-_SQLITE = text(
-    "SELECT s.id, s.lat, s.lng, s.open_hours FROM station_rtree AS r JOIN stations AS s ON s.id = r.id "
+# Driver-level SQL (this is the hot path of the finder): each candidate row carries what the
+# API returns, so a search is one or two index queries and nothing else.
+_COLUMNS = "s.id, s.lat, s.lng, s.open_hours, s.name, s.address, s.amenity_mask"
+_SQLITE = (
+    f"SELECT {_COLUMNS} FROM station_rtree AS r JOIN stations AS s ON s.id = r.id "
     "WHERE r.max_lat >= :south AND r.min_lat <= :north AND r.max_lng >= :west AND r.min_lng <= :east "
     "AND s.is_active AND (s.amenity_mask & :mask) = :mask"
 )
-_PORTABLE = text(
-    "SELECT id, lat, lng, open_hours FROM stations "
-    "WHERE lat BETWEEN :south AND :north AND lng BETWEEN :west AND :east "
-    "AND is_active AND (amenity_mask & :mask) = :mask"
+_POSTGRES = (
+    f"SELECT {_COLUMNS} FROM stations AS s "
+    "WHERE s.lat BETWEEN %(south)s AND %(north)s AND s.lng BETWEEN %(west)s AND %(east)s "
+    "AND s.is_active AND (s.amenity_mask & %(mask)s) = %(mask)s"
 )
 
 
@@ -46,12 +47,14 @@ class Hit:
     station_id: int
     distance_m: float
     open_now: bool
+    row: tuple  # (id, lat, lng, open_hours, name, address, amenity_mask)
 
 
 def _candidates(box, mask: int):
-    query = _SQLITE if db.session.get_bind().dialect.name == "sqlite" else _PORTABLE
+    connection = db.session.connection()
+    query = _SQLITE if connection.dialect.name == "sqlite" else _POSTGRES
     params = {"south": box.south, "north": box.north, "west": box.west, "east": box.east, "mask": mask}
-    return db.session.execute(query, params).all()
+    return connection.exec_driver_sql(query, params).fetchall()
 
 
 def _open(open_hours: str, now: datetime) -> bool:
@@ -77,17 +80,18 @@ def nearest(
     limit = max(1, min(int(limit), MAX_LIMIT))
     cap = min(radius_m, HALF_CIRCUMFERENCE_M) if radius_m else HALF_CIRCUMFERENCE_M
     radius = min(FIRST_RADIUS_M, cap)
+    distance_to = distances_from(lat, lng)
     while True:
-        hits = []
-        for station_id, s_lat, s_lng, hours in _candidates(bounding_box(lat, lng, radius), mask):
-            distance = haversine_m(lat, lng, s_lat, s_lng)
-            if distance <= radius:
-                is_open = _open(hours, now)
-                if is_open or not open_now:
-                    hits.append(Hit(station_id, distance, is_open))
+        hits = []  # (distance, id, row) of the stations inside the circle
+        for row in _candidates(bounding_box(lat, lng, radius), mask):
+            distance = distance_to(row[1], row[2])
+            if distance <= radius and (not open_now or _open(row[3], now)):
+                hits.append((distance, row[0], row))
         if len(hits) >= limit or radius >= cap:
-            hits.sort(key=lambda h: (h.distance_m, h.station_id))
-            return hits[:limit]
+            hits.sort(key=lambda h: (h[0], h[1]))
+            # Opening state is worked out only for the stations returned (all of them are open
+            # when the caller asked for open stations only).
+            return [Hit(sid, d, True if open_now else _open(row[3], now), tuple(row)) for d, sid, row in hits[:limit]]
         # Grow the circle so that, at the density seen so far, it should hold `limit` stations.
         growth = math.sqrt(limit / len(hits)) * 1.5 if hits else 4.0
         radius = min(cap, radius * max(2.0, growth))

@@ -78,6 +78,35 @@ def nearby(
     return [Found(by_id[h.station_id], h.distance_m, h.open_now) for h in hits if h.station_id in by_id]
 
 
+def nearby_summaries(
+    lat: float,
+    lng: float,
+    *,
+    limit: int = search.DEFAULT_LIMIT,
+    amenities=(),
+    open_now=False,
+    radius_m: float | None = None,
+    now: datetime | None = None,
+) -> list[dict]:
+    """The nearest stations as plain dicts for the API: one light query, no ORM objects."""
+    hits = search.nearest(
+        lat, lng, limit=limit, mask=amenity_mask(amenities), open_now=open_now, radius_m=radius_m, now=now
+    )
+    return [
+        {
+            "id": h.station_id,
+            "name": h.row[4],
+            "address": h.row[5],
+            "lat": h.row[1],
+            "lng": h.row[2],
+            "distance_m": round(h.distance_m),
+            "amenities": amenity_codes(h.row[6]),
+            "open_now": h.open_now,
+        }
+        for h in hits
+    ]
+
+
 def search_by_keyword(
     query: str,
     *,

@@ -235,3 +235,11 @@ def test_bd_gcj_round_trip_is_within_half_a_metre(point):
 def test_gcj_offset_is_not_applied_outside_china(lat, lng):
     assert wgs84_to_gcj02(lat, lng) == (lat, lng)
     assert gcj02_to_wgs84(lat, lng) == (lat, lng)
+
+
+@settings(max_examples=300)
+@given(a=st.tuples(st.floats(-90, 90), st.floats(-180, 180)), b=st.tuples(st.floats(-90, 90), st.floats(-180, 180)))
+def test_distances_from_is_bitwise_haversine(a, b):
+    from portal.core.geo import distances_from
+
+    assert distances_from(*a)(*b) == haversine_m(*a, *b)
