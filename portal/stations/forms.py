@@ -43,7 +43,7 @@ class ReportForm(PortalForm):
 
 class StationForm(PortalForm):
     name = StringField(
-        _l("Name"),
+        _l("Station name"),
         validators=[
             InputRequired(_l("Please enter the station's name.")),
             Length(max=100, message=_l("The name can have at most 100 characters.")),

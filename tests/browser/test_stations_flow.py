@@ -115,3 +115,32 @@ def test_finder_works_without_javascript(new_context, add_stations, tree, app):
     page.get_by_role("button", name="查找驿站").click()
     expect(page.get_by_role("heading", name="离香坊区最近的驿站")).to_be_visible()
     expect(page.locator(".station-item")).to_have_count(4)
+
+
+def test_staff_place_a_new_station_with_the_map_pin(desk_page, make_user, tree, app):
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.stations.models import Station
+    from tests.browser.support import sign_in
+
+    sign_in(desk_page, make_user("staff", union=tree["county_a1"]))
+    desk_page.goto("/staff/stations/new")
+    desk_page.get_by_label("驿站名称").fill("和平路职工驿站")
+    desk_page.get_by_label("地址").fill("香坊区和平路8号")
+    picker = desk_page.locator("#pin-picker.leaflet-container")
+    expect(picker).to_be_visible()
+    box = picker.bounding_box()
+    desk_page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3)
+    expect(desk_page.get_by_label("纬度（WGS-84）")).not_to_have_value("")
+    lat = float(desk_page.get_by_label("纬度（WGS-84）").input_value())
+    lng = float(desk_page.get_by_label("经度（WGS-84）").input_value())
+    assert lat > 45.7567 and lng > 126.6424  # up and to the right of the default centre
+    desk_page.locator("label.chip-check", has_text="饮用水").click()
+    shot(desk_page, "staff-station-form-desk")
+    desk_page.get_by_role("button", name="保存").click()
+    expect(desk_page.get_by_role("status")).to_contain_text("驿站已添加")
+    with app.app_context():
+        station = db.session.scalars(select(Station).where(Station.name == "和平路职工驿站")).one()
+        assert (round(station.lat, 6), round(station.lng, 6)) == (round(lat, 6), round(lng, 6))
+        assert station.amenities == ["water"] and station.union.code == "CA1"
