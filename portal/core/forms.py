@@ -64,6 +64,14 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def grouped_choices(groups, placeholder) -> list[SelectChoice]:
+    """A select's options from [(group label, [(value, label), …]), …], after a placeholder option."""
+    options = [SelectChoice("", placeholder)]
+    for group, items in groups:
+        options += [SelectChoice(value, label, optgroup=group) for value, label in items]
+    return options
+
+
 def form_view(view):
     """Exempt ``view`` from the global CSRF check: its form checks the token itself."""
     view.portal_form_view = True

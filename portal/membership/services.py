@@ -86,16 +86,6 @@ class Suggestion:
     reason: str  # "trade" (matches the person's work), "district", "city", "search"
 
 
-def district_groups() -> list[tuple[str, list[tuple[str, str]]]]:
-    """[(city name, [(county region code, county name), …]), …] for the work-district select."""
-    cities = db.session.scalars(select(Union).where(Union.level == "city").order_by(Union.region_code)).all()
-    counties = db.session.scalars(select(Union).where(Union.level == "county").order_by(Union.region_code)).all()
-    by_parent: dict[int, list[tuple[str, str]]] = {}
-    for county in counties:
-        by_parent.setdefault(county.parent_id, []).append((county.region_code, county.name.removesuffix("总工会")))
-    return [(city.name.removesuffix("总工会"), by_parent.get(city.id, [])) for city in cities if city.id in by_parent]
-
-
 def _county_for(region_code: str | None) -> Union | None:
     if not region_code:
         return None

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.core import workflow
-from portal.core.forms import choices, form_view, render_form, save_form
+from portal.core.forms import choices, form_view, grouped_choices, render_form, save_form
 from portal.core.validators import InvalidInput, parse_id_number
 from portal.membership import services
 from portal.membership.choices import EMPLOYMENT_TYPES
@@ -36,12 +36,7 @@ def qr_svg(data: str, scale: int = 5) -> str:
 
 
 def _region_choices():
-    groups = [("", str(_("— please choose —")), None)]
-    for city, counties in services.district_groups():
-        groups += [(code, name, city) for code, name in counties]
-    from wtforms.fields.choices import SelectChoice
-
-    return [SelectChoice(value, label, optgroup=group) for value, label, group in groups]
+    return grouped_choices(unions.places_by_city(value="region_code"), _("— please choose —"))
 
 
 # --- Overview -------------------------------------------------------------------------------------

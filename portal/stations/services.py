@@ -160,26 +160,6 @@ def open_reports(station: Station) -> list[StationReport]:
     return list(db.session.scalars(stmt))
 
 
-def district_centres() -> list[tuple[str, list[tuple[str, str]]]]:
-    """[(city, [(code, name), …]), …] — the places people can pick instead of GPS: each city
-    (when its centre is known) and its counties, grouped by city."""
-    cities = db.session.scalars(select(Union).where(Union.level == "city").order_by(Union.region_code, Union.code))
-    counties = db.session.scalars(
-        select(Union).where(Union.level == "county", Union.lat.is_not(None)).order_by(Union.region_code, Union.code)
-    )
-    by_city: dict[int, list[tuple[str, str]]] = {}
-    for county in counties:
-        by_city.setdefault(county.parent_id, []).append((county.code, county.name.removesuffix("总工会")))
-    groups = []
-    for city in cities:
-        name = city.name.removesuffix("总工会")
-        places = [(city.code, _l("%(city)s (city centre)", city=name))] if city.lat is not None else []
-        places += by_city.get(city.id, [])
-        if places:
-            groups.append((name, places))
-    return groups
-
-
 def centre_of(code: str | None) -> tuple[float, float, str] | None:
     """(lat, lng, name) of a city or county to search around, from the union tree."""
     union = unions.find_by_code(code)

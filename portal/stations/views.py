@@ -8,10 +8,9 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 
 from portal.core import scope
-from portal.core.forms import choices, form_view, render_form, save_form
+from portal.core.forms import choices, form_view, grouped_choices, render_form, save_form
 from portal.core.geo import haversine_m
 from portal.core.i18n import fmt_distance
 from portal.core.scope import require_role
@@ -21,6 +20,7 @@ from portal.stations import importer, services
 from portal.stations.forms import ConfirmForm, FinderForm, ImportForm, ReportForm, ResolveForm, StationForm
 from portal.stations.hours import is_overnight, parse_open_hours, weekly_table
 from portal.stations.models import AMENITY_ICONS, AMENITY_LABELS, Station
+from portal.unions import services as unions
 from portal.unions.models import Union
 
 bp = Blueprint("stations", __name__)
@@ -39,10 +39,8 @@ def _point(lat_raw, lng_raw) -> tuple[float, float] | None:
 
 
 def _district_choices():
-    options = [SelectChoice("", _("— choose a district —"))]
-    for city, counties in services.district_centres():
-        options += [SelectChoice(code, name, optgroup=city) for code, name in counties]
-    return options
+    places = unions.places_by_city(located_only=True, city_centres=True)
+    return grouped_choices(places, _("— choose a district —"))
 
 
 def _finder():

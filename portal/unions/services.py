@@ -108,6 +108,38 @@ def children(union: Union) -> list[Union]:
     return list(db.session.scalars(select(Union).where(Union.parent_id == union.id).order_by(Union.code)))
 
 
+def places_by_city(
+    *, value: str = "code", located_only: bool = False, city_centres: bool = False
+) -> list[tuple[str, list[tuple[str, object]]]]:
+    """Cities and their counties, for a "where" select grouped by city:
+    [(city name, [(value, place name), …]), …] with ``value`` the union's ``code`` or ``region_code``.
+
+    ``located_only`` keeps places whose centre is known; ``city_centres`` offers each city itself
+    (its centre) before its counties.
+    """
+    from flask_babel import lazy_gettext as _l
+
+    cities = db.session.scalars(select(Union).where(Union.level == "city").order_by(Union.region_code, Union.code))
+    stmt = select(Union).where(Union.level == "county").order_by(Union.region_code, Union.code)
+    if located_only:
+        stmt = stmt.where(Union.lat.is_not(None))
+    by_city: dict[int, list] = {}
+    for county in db.session.scalars(stmt):
+        by_city.setdefault(county.parent_id, []).append((getattr(county, value), county.name.removesuffix("总工会")))
+    groups = []
+    for city in cities:
+        name = city.name.removesuffix("总工会")
+        places = (
+            [(getattr(city, value), _l("%(city)s (city centre)", city=name))]
+            if city_centres and (city.lat is not None or not located_only)
+            else []
+        )
+        places += by_city.get(city.id, [])
+        if places:
+            groups.append((name, places))
+    return groups
+
+
 def all_unions_for_choice() -> list[tuple[str, str]]:
     """(code, indented name) pairs in tree order, for an admin's select box.
 

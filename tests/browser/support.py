@@ -79,3 +79,16 @@ def tab(page: Page, name: str):
     return page.get_by_role("navigation", name=re.compile("主导航|Main navigation")).get_by_role(
         "link", name=name, exact=True
     )
+
+
+def assert_no_serious_axe_problems(page: Page, name: str) -> None:
+    """axe-core finds nothing serious or critical on the page (impact, rule and targets if it does)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    blocking = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not blocking, f"axe on {name}: {blocking}"

@@ -7,24 +7,11 @@ import io
 import re
 
 import zxingcpp
-from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.support import label, shot, sign_in
+from tests.browser.support import assert_no_serious_axe_problems, label, shot, sign_in
 from tests.helpers import PASSWORD, unique_phone, valid_id_number
-
-_axe = Axe()
-
-
-def _no_serious_axe_problems(page, name):
-    violations = _axe.run(page).response["violations"]
-    blocking = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
-        for v in violations
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert not blocking, f"axe on {name}: {blocking}"
 
 
 def _decode_qr(png: bytes) -> str:
@@ -59,7 +46,7 @@ def test_rider_joins_through_a_poster_and_gets_a_verifiable_card(page, desk_page
     page.get_by_label(re.compile("工作单位、站点或团队")).fill("香坊站")
     page.get_by_label(re.compile("我同意工会为办理入会处理我的个人信息")).check()
     shot(page, "membership-form-zh")
-    _no_serious_axe_problems(page, "membership form")
+    assert_no_serious_axe_problems(page, "membership form")
     page.get_by_role("button", name="提交申请").click()
 
     # 3. The status page with its timeline.
@@ -67,14 +54,14 @@ def test_rider_joins_through_a_poster_and_gets_a_verifiable_card(page, desk_page
     expect(page.locator(".status-big")).to_have_text("已提交")
     expect(page.locator(".timeline")).to_contain_text("已提交")
     shot(page, "membership-status-zh")
-    _no_serious_axe_problems(page, "membership status")
+    assert_no_serious_axe_problems(page, "membership status")
 
     # 4. The county union's staff approve it at the desk.
     sign_in(desk_page, staff)
     desk_page.goto("/staff/reviews")
     expect(desk_page.get_by_role("link", name=re.compile("李强"))).to_be_visible()
     shot(desk_page, "staff-queue-desk")
-    _no_serious_axe_problems(desk_page, "staff queue")
+    assert_no_serious_axe_problems(desk_page, "staff queue")
     desk_page.get_by_role("link", name=re.compile("李强")).click()
     expect(desk_page.get_by_role("heading", level=1)).to_have_text("李强的申请")
     expect(desk_page.locator(".facts")).to_contain_text("2301**********")
@@ -92,7 +79,7 @@ def test_rider_joins_through_a_poster_and_gets_a_verifiable_card(page, desk_page
     expect(card).to_be_visible()
     page.wait_for_function("() => document.querySelector('img.member-card').naturalWidth > 0")
     shot(page, "member-card-zh")
-    _no_serious_axe_problems(page, "member card")
+    assert_no_serious_axe_problems(page, "member card")
     url = _decode_qr(card.screenshot())
     assert re.search(r"/verify/[\w.\-]+$", url), url
 
@@ -113,7 +100,7 @@ def test_chooser_and_transfer_pages_at_phone_size(page, make_user, make_applicat
     page.goto("/membership/apply?employment_type=courier&q=工会")
     expect(page.get_by_role("heading", name="可加入的工会")).to_be_visible()
     shot(page, "membership-choose-zh")
-    _no_serious_axe_problems(page, "union chooser")
+    assert_no_serious_axe_problems(page, "union chooser")
     page.get_by_role("link", name=re.compile("选择 香坊区快递外卖配送行业工会联合会")).click()
     expect(page.locator(".chosen-name")).to_have_text("香坊区快递外卖配送行业工会联合会")
 

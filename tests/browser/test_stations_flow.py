@@ -5,24 +5,12 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from portal.core.geo import wgs84_to_bd09, wgs84_to_gcj02
-from tests.browser.support import shot
+from tests.browser.support import assert_no_serious_axe_problems, shot
 
 HERE = {"latitude": 45.7077, "longitude": 126.6626}
-_axe = Axe()
-
-
-def _no_serious_axe_problems(page, name):
-    violations = _axe.run(page).response["violations"]
-    blocking = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
-        for v in violations
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert not blocking, f"axe on {name}: {blocking}"
 
 
 def _stations(add_stations):
@@ -68,7 +56,7 @@ def test_courier_finds_the_nearest_station_and_navigates(new_context, add_statio
     expect(page.locator(".station-item").nth(2).locator(".distance")).to_have_text(re.compile(r"公里$"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the chip row scrolls, not the page
     shot(page, "stations-list-zh")
-    _no_serious_axe_problems(page, "station list")
+    assert_no_serious_axe_problems(page, "station list")
 
     # Filter: a toilet is needed (the chip submits by itself).
     page.locator("label.chip-check", has_text="卫生间").click()
@@ -96,7 +84,7 @@ def test_courier_finds_the_nearest_station_and_navigates(new_context, add_statio
     assert f"location={b_lat:.6f},{b_lng:.6f}" in baidu
     assert f"coord:{g_lat:.6f},{g_lng:.6f}" in tencent
     shot(page, "station-detail-zh")
-    _no_serious_axe_problems(page, "station detail")
+    assert_no_serious_axe_problems(page, "station detail")
 
 
 def test_finder_works_without_javascript(new_context, add_stations, tree, app):
