@@ -149,3 +149,7 @@ class AccountEditForm(PortalForm):
     role = SelectField(_l("Role"), choices=_role_choices())
     union_code = SelectField(_l("Union"), choices=[], validate_choice=False)
     active = BooleanField(_l("Account may sign in"))
+    new_password = PasswordField(
+        _l("New password (only to reset a forgotten one)"),
+        validators=[Optional(), Length(max=PASSWORD_MAX, message=_l("The password can have at most 64 characters."))],
+    )

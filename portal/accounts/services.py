@@ -242,6 +242,16 @@ def update_account(actor: User | None, user: User, *, role: str, union_code: str
     return user
 
 
+def reset_password(actor: User | None, user: User, new_password: str) -> None:
+    """An admin sets a new password for someone who forgot theirs; every session of theirs ends."""
+    _require_admin(actor)
+    check_password_strength(new_password, phone=user.phone)
+    user.password_hash = hash_password(new_password)
+    user.rotate_session_token()
+    audit.record("user.password_reset", user, actor=actor, union_id=user.union_id)
+    db.session.flush()
+
+
 def search_accounts(*, query: str = "", role: str | None = None, page: int = 1, per_page: int = 20):
     stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
     query = (query or "").strip()

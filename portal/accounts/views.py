@@ -222,16 +222,15 @@ def edit_user(user_id: int):
         form.role.data = user.role
         form.union_code.data = user.union.code if user.union else ""
         form.active.data = user.is_active
-    if form.validate_on_submit() and save_form(
-        form,
-        lambda: services.update_account(
-            current_user,
-            user,
-            role=form.role.data,
-            union_code=form.union_code.data or None,
-            active=form.active.data,
-        ),
-    ):
+
+    def save():
+        services.update_account(
+            current_user, user, role=form.role.data, union_code=form.union_code.data or None, active=form.active.data
+        )
+        if form.new_password.data:
+            services.reset_password(current_user, user, form.new_password.data)
+
+    if form.validate_on_submit() and save_form(form, save):
         flash(_("The account has been updated."), "success")
         return redirect(url_for("admin.users"), code=303)
     return render_form("accounts/admin_user_edit.html", form, title=_("Edit account"), user=user)

@@ -171,3 +171,24 @@ def test_cli_explains_bad_input(app, tree):
         args=["users", "create", "--phone", "13900002222", "--password", PASSWORD, "--name", "孙丽", "--role", "staff"]
     )
     assert result.exit_code != 0
+
+
+def test_admin_resets_a_forgotten_password_and_old_sessions_end(app, client, make_user):
+    worker = make_user(phone="13811112222")
+    old_session = login_as(app.test_client(), worker)
+    login_as(client, make_user("admin"))
+    r = post_form(
+        client, f"/admin/users/{worker.id}", {"role": "worker", "union_code": "", "active": "y", "new_password": "abc"}
+    )
+    assert r.status_code == 422 and "至少需要8个字符" in page_text(r)
+    r = post_form(
+        client,
+        f"/admin/users/{worker.id}",
+        {"role": "worker", "union_code": "", "active": "y", "new_password": "Reset@2026x"},
+    )
+    assert r.status_code == 303
+    assert old_session.get("/me").status_code == 302
+    login = post_form(app.test_client(), "/auth/login", {"phone": "13811112222", "password": "Reset@2026x"})
+    assert login.status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.password_reset")).one()
