@@ -47,6 +47,10 @@ class PortalForm(FlaskForm):
         return bool(self.errors) or bool(self.form_errors)
 
 
+class ConfirmForm(PortalForm):
+    """Only the CSRF token: for confirm-then-POST actions (withdraw, hide, leave…)."""
+
+
 def checked(check, **kwargs):
     def validator(form, field):
         try:

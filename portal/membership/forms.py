@@ -96,7 +96,3 @@ class LeaveForm(PortalForm):
         _l("I understand that my member card will stop working."),
         validators=[DataRequired(_l("Please confirm that you want to leave the union."))],
     )
-
-
-class ConfirmForm(PortalForm):
-    """A bare form for confirm-then-POST actions (withdraw): only the CSRF token."""

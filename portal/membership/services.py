@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from portal.accounts import services as accounts
 from portal.core import audit, workflow
@@ -62,6 +63,7 @@ def applications_of(user) -> list[workflow.Application]:
         select(workflow.Application)
         .where(workflow.Application.applicant_id == user.id, workflow.Application.kind.in_(("membership", "transfer")))
         .order_by(workflow.Application.created_at.desc())
+        .options(joinedload(workflow.Application.union))
     )
     return list(db.session.scalars(stmt))
 

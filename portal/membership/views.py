@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.core import workflow
-from portal.core.forms import choices, form_view, grouped_choices, render_form, save_form
+from portal.core.forms import ConfirmForm, choices, form_view, grouped_choices, render_form, save_form
 from portal.core.validators import InvalidInput, parse_id_number
 from portal.membership import services
 from portal.membership.choices import EMPLOYMENT_TYPES
-from portal.membership.forms import ChooseUnionFilter, ConfirmForm, LeaveForm, MembershipForm, TransferForm
+from portal.membership.forms import ChooseUnionFilter, LeaveForm, MembershipForm, TransferForm
 from portal.unions import services as unions
 
 bp = Blueprint("membership", __name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from portal.core import audit, workflow
+from portal.core import audit, scope, workflow
 from portal.core.errors import DomainError, NotAllowed
 from portal.extensions import db
 
@@ -12,9 +12,9 @@ from portal.extensions import db
 def reveal_applicant_id_number(application: workflow.Application, reviewer) -> str | None:
     """The applicant's full ID number, for a reviewer of this application; every view is logged.
 
-    The caller has loaded ``application`` through ``workflow.load_for_reviewer``, so it is in scope.
+    Only a reviewer whose scope holds the application, and never the applicant.
     """
-    if not reviewer.is_staff or reviewer.id == application.applicant_id:
+    if reviewer.id == application.applicant_id or not scope.may_act_on(reviewer, application.union):
         raise NotAllowed()
     audit.record(
         "sensitive.id_number_viewed",

@@ -10,7 +10,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.core import scope, workflow
 from portal.core.db import write_transaction
@@ -47,13 +46,6 @@ def dashboard():
 # --- The review queue ------------------------------------------------------------------------------
 
 
-def _scoped_unions(levels=None) -> list[Union]:
-    stmt = scope.scoped(select(Union), current_user, Union.id).order_by(Union.path)
-    if levels:
-        stmt = stmt.where(Union.level.in_(levels))
-    return list(db.session.scalars(stmt))
-
-
 def _filter_form() -> QueueFilterForm:
     form = QueueFilterForm(request.args)
     form.status.choices = choices(
@@ -63,7 +55,10 @@ def _filter_form() -> QueueFilterForm:
     form.kind.choices = choices([("", _("All kinds"))] + [(k.name, k.label) for k in workflow.KINDS.values()])
     form.union.choices = choices(
         [("", _("All unions in my scope"))]
-        + [(u.code, "\u3000" * max(u.depth - 3, 0) + u.name) for u in _scoped_unions(("city", "county", "grassroots"))]
+        + [
+            (u.code, "\u3000" * max(u.depth - 3, 0) + u.name)
+            for u in unions.unions_in_scope(current_user, ("city", "county", "grassroots"))
+        ]
     )
     if not request.args.get("status"):
         form.status.data = "awaiting"
@@ -190,7 +185,7 @@ def bulk_approve():
 @staff_only
 def posters():
     query = (request.args.get("q") or "").strip()[:30]
-    grassroots = [u for u in _scoped_unions(("grassroots",)) if not query or query in u.name]
+    grassroots = [u for u in unions.unions_in_scope(current_user, ("grassroots",)) if not query or query in u.name]
     return render_template(
         "staff/posters.html",
         title=_("Join posters"),

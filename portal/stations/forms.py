@@ -87,7 +87,3 @@ class ResolveForm(PortalForm):
     note = TextAreaField(
         _l("What was done (optional)"), validators=[Length(max=500, message=_l("At most 500 characters."))]
     )
-
-
-class ConfirmForm(PortalForm):
-    """Only the CSRF token: for confirm-then-POST actions."""

@@ -46,19 +46,6 @@ AMENITY_LABELS = {
     "ebike_charging": _l("E-bike charging"),
     "books": _l("Books"),
 }
-# Icons from the sprite, one per amenity.
-AMENITY_ICONS = {
-    "water": "water",
-    "microwave": "microwave",
-    "charging": "plug",
-    "toilet": "toilet",
-    "rest": "seat",
-    "aircon": "snow",
-    "first_aid": "aid-kit",
-    "wifi": "wifi",
-    "ebike_charging": "ebike",
-    "books": "book",
-}
 
 
 def amenity_mask(codes) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.core import audit, scope
 from portal.core.db import utcnow
-from portal.core.errors import InvalidTransition, NotFound
+from portal.core.errors import InvalidTransition, NotAllowed, NotFound
 from portal.core.geo import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
 from portal.core.validators import InvalidInput, normalise_text
 from portal.extensions import db
@@ -252,7 +252,14 @@ def create_station(actor, data: dict) -> Station:
     return station
 
 
+def _require_scope(actor, station: Station) -> None:
+    """Staff change only stations of their own subtree (actor None: the command line)."""
+    if actor is not None and not scope.may_act_on(actor, station):
+        raise NotAllowed()
+
+
 def update_station(actor, station: Station, data: dict) -> Station:
+    _require_scope(actor, station)
     fields = clean_station_fields(data)
     union = _union_for(actor, data.get("union_code") or station.union.code)
     for key, value in fields.items():
@@ -264,6 +271,7 @@ def update_station(actor, station: Station, data: dict) -> Station:
 
 
 def set_active(actor, station: Station, active: bool) -> Station:
+    _require_scope(actor, station)
     station.is_active = active
     db.session.flush()
     audit.record(

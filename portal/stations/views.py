@@ -7,21 +7,19 @@ import math
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.core import scope
-from portal.core.forms import choices, form_view, grouped_choices, render_form, save_form
+from portal.core.forms import ConfirmForm, choices, form_view, grouped_choices, render_form, save_form
 from portal.core.geo import haversine_m
 from portal.core.i18n import fmt_distance
 from portal.core.scope import require_role
 from portal.core.validators import InvalidInput
 from portal.extensions import db
 from portal.stations import importer, services
-from portal.stations.forms import ConfirmForm, FinderForm, ImportForm, ReportForm, ResolveForm, StationForm
+from portal.stations.forms import FinderForm, ImportForm, ReportForm, ResolveForm, StationForm
 from portal.stations.hours import is_overnight, parse_open_hours, weekly_table
-from portal.stations.models import AMENITY_ICONS, AMENITY_LABELS, Station
+from portal.stations.models import AMENITY_LABELS, Station
 from portal.unions import services as unions
-from portal.unions.models import Union
 
 bp = Blueprint("stations", __name__)
 staff_bp = Blueprint("stations_staff", __name__, url_prefix="/staff/stations")
@@ -79,7 +77,6 @@ def index():
         origin_label=origin_label,
         limit=limit,
         amenity_labels=AMENITY_LABELS,
-        amenity_icons=AMENITY_ICONS,
     )
 
 
@@ -157,7 +154,6 @@ def detail(station_id: int):
         reports=services.open_reports(station),
         nav_links=services.navigation_links(station),
         amenity_labels=AMENITY_LABELS,
-        amenity_icons=AMENITY_ICONS,
     )
 
 
@@ -169,9 +165,7 @@ def _weekday_names():
 
 
 def _scoped_union_choices():
-    stmt = scope.scoped(select(Union), current_user, Union.id).order_by(Union.path)
-    unions = db.session.scalars(stmt.where(Union.level != "national")).all()
-    return choices((u.code, "\u3000" * max(u.depth - 1, 0) + u.name) for u in unions)
+    return choices((u.code, "\u3000" * max(u.depth - 1, 0) + u.name) for u in unions.unions_in_scope(current_user))
 
 
 @staff_bp.route("")

@@ -108,6 +108,14 @@ def children(union: Union) -> list[Union]:
     return list(db.session.scalars(select(Union).where(Union.parent_id == union.id).order_by(Union.code)))
 
 
+def unions_in_scope(user, levels: tuple[str, ...] = ("province", "city", "county", "grassroots")) -> list[Union]:
+    """The unions ``user`` acts on (every one for an admin), of the given levels, in tree order."""
+    from portal.core import scope
+
+    stmt = scope.scoped(select(Union), user, Union.id).where(Union.level.in_(levels)).order_by(Union.path)
+    return list(db.session.scalars(stmt))
+
+
 def places_by_city(
     *, value: str = "code", located_only: bool = False, city_centres: bool = False
 ) -> list[tuple[str, list[tuple[str, object]]]]:

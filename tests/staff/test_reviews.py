@@ -260,3 +260,18 @@ def test_staff_dashboard_counts_pending_by_kind(client, county_staff, submitted)
     login_as(client, county_staff)
     html = page_text(client.get("/staff"))
     assert "待审核申请" in html and 'class="stat-number">1<' in html
+
+
+def test_revealing_an_id_number_is_refused_by_the_service_outside_scope(app, submitted, make_user, tree):
+    from portal.core.errors import NotAllowed
+    from portal.staff.services import reveal_applicant_id_number
+
+    outsider = make_user("staff", union=tree["county_a2"])
+    with app.app_context():
+        application = db.session.get(Application, submitted[1].id)
+        with pytest.raises(NotAllowed):
+            reveal_applicant_id_number(application, db.session.get(User, outsider.id))
+        with pytest.raises(NotAllowed):
+            reveal_applicant_id_number(application, db.session.get(User, submitted[0].id))
+        db.session.rollback()
+        assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sensitive.id_number_viewed")).all()

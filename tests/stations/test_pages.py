@@ -218,3 +218,22 @@ def test_staff_resolve_reports_in_their_scope(app, client, staff_world, make_use
     assert r.status_code == 303
     assert "有职工反馈" not in page_text(client.get(f"/stations/{staff_world['mine']}"))
     assert "已更换充电器" in page_text(client.get("/staff/stations/reports?status=resolved"))
+
+
+def test_station_services_refuse_staff_outside_their_subtree(app, staff_world):
+    """The rule lives in the service: a caller that skipped the view's scoped load is still refused."""
+    from portal.accounts.models import User
+    from portal.core.errors import NotAllowed
+    from portal.stations import services
+
+    with app.app_context():
+        staff = db.session.get(User, staff_world["county_staff"].id)
+        theirs = db.session.get(Station, staff_world["theirs"])
+        with pytest.raises(NotAllowed):
+            services.set_active(staff, theirs, False)
+        with pytest.raises(NotAllowed):
+            services.update_station(
+                staff, theirs, {"name": "x", "address": "y", "lat": 45, "lng": 126, "open_hours": "24h"}
+            )
+        db.session.rollback()
+        assert db.session.get(Station, staff_world["theirs"]).is_active
