@@ -86,6 +86,7 @@ class Suggestion:
     union: Union
     path: str
     reason: str  # "trade" (matches the person's work), "district", "city", "search"
+    citywide: bool = False  # sits directly under the city: serves every district of it
 
 
 def _county_for(region_code: str | None) -> Union | None:
@@ -99,9 +100,11 @@ def suggest_unions(
 ) -> list[Suggestion]:
     """Unions to offer a worker, best first.
 
-    For platform workers the industry federation that serves their trade comes first
-    (in their district, then in their city); then the grassroots unions of their district;
-    then the city's other federations. A name search replaces the suggestions.
+    Only unions that serve the chosen district are offered: its own grassroots unions and the
+    city-wide federations (those directly under the city union), never another district's.
+    For platform workers the federation that serves their trade comes first (in their district,
+    then city-wide); then the grassroots unions of their district; then the other city-wide
+    federations. A name search replaces the suggestions.
     """
     grassroots = select(Union).where(Union.level == "grassroots", Union.is_active.is_(True))
     query = normalise_text(query)[:30].replace("%", "").replace("_", "")
@@ -116,9 +119,11 @@ def suggest_unions(
             in_county = list(
                 db.session.scalars(grassroots.where(in_subtree(Union.path, county.path)).order_by(Union.code))
             )
+            # Directly under the city, not anywhere below it: a federation of another district
+            # (通河县, 160 km from 香坊区) does not serve this one.
             in_city = list(
                 db.session.scalars(
-                    grassroots.where(in_subtree(Union.path, city.path))
+                    grassroots.where(Union.parent_id == city.id)
                     .where(Union.kind == "industry_federation")
                     .order_by(Union.code)
                 )
@@ -136,7 +141,11 @@ def suggest_unions(
             unique.append((union, reason))
     unique = unique[:limit]
     paths = unions.full_names([u for u, _ in unique])
-    return [Suggestion(union=u, path=paths[u.id], reason=reason) for u, reason in unique]
+    parent_ids = {u.parent_id for u, _ in unique}
+    city_ids = set(db.session.scalars(select(Union.id).where(Union.id.in_(parent_ids), Union.level == "city")))
+    return [
+        Suggestion(union=u, path=paths[u.id], reason=reason, citywide=u.parent_id in city_ids) for u, reason in unique
+    ]
 
 
 # --- Applying --------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def test_the_form_is_prefilled_from_the_profile_and_shows_the_derived_id_details
     login_as(client, rider)
     html = page_text(client.get("/membership/apply/form?union=GA1"))
     assert 'value="李强"' in html
-    assert "2301**********" in html and "1995年4月12日" in html
+    assert "2301**********" in html and "1995年生" in html and "1995年4月12日" not in html
     assert 'name="id_number"' not in html  # already on the profile: not asked again
 
 
