@@ -29,7 +29,7 @@ from portal.unions import services as unions
 bp = Blueprint("membership", __name__)
 
 KINDS = services.KINDS
-CARD_REFRESH_SECONDS = 60  # how often an open card page fetches a fresh QR code (card.js)
+CARD_REFRESH_SECONDS = 60  # how often an open card page fetches a fresh QR code (card.js); config may override
 
 # What joining gives, as the join page tells it: only what this portal runs now. An entry shows
 # once its module registers the endpoint, like the home tiles.
@@ -134,7 +134,7 @@ def join(code: str):
         "membership/join.html",
         title=_("Join %(union)s", union=union.name),
         union=union,
-        union_path=unions.full_name(union),
+        parent_path=unions.full_name(union.parent) if union.parent else "",
         benefits=benefits,
         register_url=url_for("auth.register", next=target),
         login_url=url_for("auth.login", next=target),
@@ -334,7 +334,7 @@ def card():
         membership=membership,
         stamp=secrets.token_urlsafe(6),  # a fresh image (and QR token) each time the page opens
         issued_at=utcnow(),
-        refresh_seconds=CARD_REFRESH_SECONDS,
+        refresh_seconds=current_app.config.get("MEMBER_CARD_REFRESH_SECONDS", CARD_REFRESH_SECONDS),
         ttl_hours=max(current_app.config["MEMBER_CARD_TOKEN_TTL"] // 3600, 1),
     )
 
@@ -343,7 +343,7 @@ def card():
 @login_required
 def card_image():
     """The card as one image, with a QR code signed just now: the card page fetches it again
-    on every opening and, while open, every CARD_REFRESH_SECONDS (static/js/card.js)."""
+    on every opening and, while open, every minute (static/js/card.js)."""
     membership = _active_membership()
     if membership is None:
         abort(404)

@@ -170,7 +170,7 @@ def test_poster_link_lands_a_visitor_on_the_unions_join_page(client, tree):
     assert r.status_code == 200  # not a sign-in page
     html = page_text(r)
     assert "香坊区快递外卖配送行业工会联合会" in html
-    assert "黑龙江省总工会 › 哈尔滨市总工会 › 香坊区总工会" in html
+    assert "黑龙江省总工会 › 哈尔滨市总工会 › 香坊区总工会" in html  # where it sits in the tree
     for step in ("注册账号", "填写入会信息", "工会审核"):
         assert step in html
     assert "注册并申请入会" in html and "已有账号？登录" in html
