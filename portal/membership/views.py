@@ -206,6 +206,7 @@ def apply_form():
         union=union,
         union_path=union_path,
         has_id=current_user.has_id_number,
+        identity_locked=identity.is_locked(current_user),
         editing=None,
         derived=_derived_from_id(form),
     )
@@ -273,6 +274,7 @@ def edit_application(public_id: str):
         union=union,
         union_path=union_path,
         has_id=current_user.has_id_number,
+        identity_locked=identity.is_locked(current_user),
         editing=app_,
         derived=_derived_from_id(form),
     )
