@@ -2,7 +2,7 @@
 
 The ID numbers before and after are stored encrypted (Fernet text, core/crypto), like users.id_number_encrypted.
 
-Revision ID: 0007
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-29 03:03:39.007419
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007'
+revision = '0005'
 down_revision = '0004'
 branch_labels = None
 depends_on = None
