@@ -25,7 +25,7 @@ def init_app(app) -> None:
     @login_manager.user_loader
     def load_user(cookie_id: str):
         user_id, _sep, token = cookie_id.partition(":")
-        if not user_id.isdigit():
+        if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 18:
             return None
         user = db.session.get(models.User, int(user_id))
         if user is None or user.session_token != token or not user.is_active:
