@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from portal.core import audit, scope
 from portal.core.db import utcnow
+from portal.core.exports import unescape_spreadsheet
 from portal.core.validators import InvalidInput
 from portal.extensions import db
 from portal.stations.models import Station
@@ -117,6 +118,8 @@ class _Rows:
                 # PostgreSQL cannot store it, and no station name needs it.
                 yield number, _RowError(_l("This row contains a NUL character (a null byte); remove it."))
                 continue
+            # An export guards cells that start like a formula with an apostrophe: take it off again.
+            values = [unescape_spreadsheet(v) for v in values]
             yield number, dict(zip(self.header, values + [""] * (len(self.header) - len(values)), strict=False))
 
 

@@ -300,9 +300,10 @@ def open_report_counts(station_ids: list[int]) -> dict[int, int]:
     return dict(db.session.execute(stmt).all())
 
 
-def export_csv(actor) -> str:
-    """The stations in the actor's scope (all of them for the command line, actor None) as CSV,
-    with a BOM so that Excel reads the Chinese right."""
+def export_rows(actor):
+    """The stations in the actor's scope (all of them for the command line, actor None), as rows
+    of EXPORT_COLUMNS — the importer's own format, so an export can be edited and imported back.
+    Write them with ``core.exports`` (formula-safe cells; the importer takes the guards off)."""
     stmt = select(Station).options(joinedload(Station.union))
     if actor is not None:
         stmt = scope.scoped(stmt, actor, Station.union_id)
@@ -320,7 +321,12 @@ def export_csv(actor) -> str:
         ]
         for s in db.session.scalars(stmt.order_by(Station.id))
     )
-    return exports.csv_text(EXPORT_COLUMNS, rows)
+    return rows
+
+
+def export_csv(actor) -> str:
+    """``export_rows`` as CSV text, with a BOM so that Excel reads the Chinese right."""
+    return exports.csv_text(EXPORT_COLUMNS, export_rows(actor))
 
 
 # --- Problem reports -----------------------------------------------------------------------------------------

