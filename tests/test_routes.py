@@ -66,6 +66,7 @@ POST_ONLY = {
     "/staff/reviews/<public_id>/reveal-id",
     "/staff/reviews/bulk-approve",
     "/staff/stations/reports/<int:report_id>/resolve",
+    "/staff/stations/reports/<int:report_id>/reveal-phone",
 }
 ROLES = ("anonymous", "worker", "staff", "admin")
 MAX_PAGE_BYTES = 60 * 1024

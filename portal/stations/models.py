@@ -47,6 +47,20 @@ AMENITY_LABELS = {
     "books": _l("Books"),
 }
 
+# Each amenity's symbol in the UI icon sprite (static/img/icons.svg): one cached file for every icon.
+AMENITY_ICONS = {
+    "water": "water",
+    "microwave": "microwave",
+    "charging": "plug",
+    "toilet": "toilet",
+    "rest": "seat",
+    "aircon": "snow",
+    "first_aid": "aid-kit",
+    "wifi": "wifi",
+    "ebike_charging": "ebike",
+    "books": "book",
+}
+
 
 def amenity_mask(codes) -> int:
     mask = 0
