@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -16,9 +17,9 @@ from portal.core.geo import haversine_m
 from portal.core.i18n import fmt_distance
 from portal.core.scope import require_role
 from portal.core.validators import InvalidInput, clean_line, fold_fullwidth
-from portal.core.web import page_arg
+from portal.core.web import arg_int, page_arg
 from portal.extensions import db
-from portal.stations import importer, reports, services
+from portal.stations import importer, reports, search, services
 from portal.stations.forms import FinderForm, ImportForm, ReportForm, ResolveForm, StationForm
 from portal.stations.hours import LOCAL_ZONE, is_overnight, parse_open_hours, weekly_table
 from portal.stations.models import AMENITY_ICONS, AMENITY_LABELS, Station
@@ -49,6 +50,8 @@ def _district_choices():
     return grouped_choices(places, _("— choose a district —"))
 
 
+PER_PAGE = 20  # a page of 20 stations stays well under 60 KB of HTML
+MAX_PAGE = math.ceil(search.MAX_LIMIT / PER_PAGE)
 REGION_COOKIE = "station_region"  # the district last chosen in the finder (a union code; never a position)
 REGION_COOKIE_AGE = 365 * 24 * 3600
 
@@ -61,7 +64,7 @@ class Finder:
     query: str
     amenities: list[str]
     open_now: bool
-    limit: int
+    page: int  # pages of PER_PAGE, nearest first: page 2 is the 21st to 40th nearest
     origin: tuple[float, float] | None = None
     origin_label: str = ""
     origin_kind: str | None = None  # "position", "region" (chosen now) or "default" (remembered or guessed)
@@ -69,6 +72,19 @@ class Finder:
     results: list | None = None  # None: nothing was asked (no place is known, no words)
     far: list = field(default_factory=list)
     radius_m: float | None = None
+
+    @property
+    def limit(self) -> int:
+        return min(self.page * PER_PAGE, search.MAX_LIMIT)
+
+    @property
+    def has_more(self) -> bool:
+        return (
+            self.results is not None
+            and not self.far
+            and self.limit < search.MAX_LIMIT
+            and (len(self.results) == PER_PAGE)
+        )
 
     @property
     def all_found(self) -> list:
@@ -98,7 +114,7 @@ def _finder() -> Finder:
         query=clean_line(request.args.get("q"))[:30],
         amenities=[a for a in request.args.getlist("amenity") if a in AMENITY_LABELS],
         open_now=request.args.get("open_now") in ("1", "y", "on", "true"),
-        limit=50 if request.args.get("more") else 20,
+        page=arg_int("page", 1, low=1, high=MAX_PAGE),
     )
     # A district chosen in the form wins over an earlier position (the script clears the
     # district when it fills in a new position).
@@ -121,7 +137,7 @@ def _finder() -> Finder:
             open_now=finder.open_now,
             near=finder.origin,
             limit=finder.limit,
-        )
+        )[(finder.page - 1) * PER_PAGE :]
     elif finder.origin is not None:
         found = services.nearby_within(
             *finder.origin,
@@ -130,7 +146,11 @@ def _finder() -> Finder:
             amenities=finder.amenities,
             open_now=finder.open_now,
         )
-        finder.results, finder.far, finder.radius_m = found.near, found.far, found.radius_m
+        finder.results, finder.far, finder.radius_m = (
+            found.near[(finder.page - 1) * PER_PAGE :],
+            found.far,
+            found.radius_m,
+        )
     return finder
 
 
@@ -160,6 +180,17 @@ def status_label(status: services.Status) -> tuple[str, str, str]:
     return "is-closed", _("Closed now"), when
 
 
+def _detail_url(finder: Finder):
+    """station id → its detail link, built once per page (url_for per row is measurable on a list of 50).
+
+    The link carries the position only when it is the visitor's own ("距您…"), never a district centre.
+    """
+    marker = 9_876_543_210
+    origin = finder.origin if finder.origin_kind == "position" else (None, None)
+    template = url_for("stations.detail", station_id=marker, lat=origin[0], lng=origin[1]).replace(str(marker), "{}")
+    return template.format
+
+
 def _filter_summary(finder: Finder) -> list[str]:
     """The active filters as the bar shows them: 营业中 · 饮用水 · 充电."""
     return ([_("Open now")] if finder.open_now else []) + [str(AMENITY_LABELS[a]) for a in finder.amenities]
@@ -176,6 +207,7 @@ def index():
             form=finder.form,
             filters=_filter_summary(finder),
             status_label=status_label,
+            detail_url=_detail_url(finder),
             amenity_labels=AMENITY_LABELS,
             amenity_icons=AMENITY_ICONS,
         )

@@ -50,7 +50,7 @@ def test_courier_finds_the_nearest_station_and_navigates(new_context, add_statio
     expect(page).to_have_url(re.compile(r"/stations$"))
     page.get_by_role("button", name="使用我的位置").click()  # tap 2
     expect(page).to_have_url(re.compile(r"lat=45\.7077"))
-    items = page.locator(".station-item .list-title")
+    items = page.locator(".station-item h3")
     expect(items.first).to_have_text("通天街快递外卖骑手暖心驿站")
     expect(page.locator(".station-item").first.locator(".distance")).to_have_text(re.compile(r"^2\d\d米$"))
     expect(page.locator(".station-item").nth(2).locator(".distance")).to_have_text(re.compile(r"公里$"))

@@ -40,7 +40,7 @@ def default_region(app):
 
 
 def _names(html: str) -> list[str]:
-    return re.findall(r'<p class="list-title">([^<]+)</p>', html)
+    return re.findall(r"<h3>([^<]+)</h3>", html)
 
 
 def _rename(app, ids_and_names):
@@ -59,7 +59,7 @@ def test_a_first_visit_lists_the_stations_of_the_portals_district_at_once(
     add_stations([(45.7100, 126.6626), (45.7200, 126.6626)])
     html = page_text(client.get("/stations"))
     assert _names(html) == ["驿站0", "驿站1"]
-    assert "离香坊区最近的驿站" in html and 'option selected value="CA1"' in html
+    assert "香坊区附近" in html and 'option selected value="CA1"' in html
     # Distances from a district's centre are not "from you": detail links carry no position.
     assert "/stations/1?lat=" not in html
 
@@ -70,7 +70,7 @@ def test_the_last_chosen_district_is_remembered_in_a_cookie(client, located, def
     r = client.get("/stations?region=CA2")
     assert "station_region=CA2" in r.headers["Set-Cookie"] and "HttpOnly" in r.headers["Set-Cookie"]
     html = page_text(client.get("/stations"))
-    assert "离通河县最近的驿站" in html and _names(html)[0] == "驿站0" and "通河" in html
+    assert "通河县附近" in html and _names(html)[0] == "驿站0" and "通河" in html
 
 
 def test_a_member_starts_from_the_district_they_work_in(
@@ -81,9 +81,9 @@ def test_a_member_starts_from_the_district_they_work_in(
     worker = make_user(id_number=valid_id_number())
     make_application(worker, located["grassroots_a2"], work_region_code="230128")
     login_as(client, worker)
-    assert "离通河县最近的驿站" in page_text(client.get("/stations"))
+    assert "通河县附近" in page_text(client.get("/stations"))
     # A position or a district in the request still wins.
-    assert "离香坊区最近的驿站" in page_text(client.get("/stations?region=CA1"))
+    assert "香坊区附近" in page_text(client.get("/stations?region=CA1"))
 
 
 def test_the_bar_names_the_active_filters_and_the_count(client, located, add_stations):
@@ -172,12 +172,12 @@ def _selects(app, client, url) -> list[str]:
     return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
 
 
-def test_the_list_page_makes_the_same_few_queries_for_5_or_50_stations(app, client, located, add_stations, make_user):
+def test_the_list_page_makes_the_same_few_queries_for_5_or_20_stations(app, client, located, add_stations, make_user):
     add_stations([(45.70 + i / 1000, 126.66, ("water", "charging"), "08:00-20:00") for i in range(5)])
-    few = _selects(app, client, "/stations?region=CA1&more=1")
+    few = _selects(app, client, "/stations?region=CA1")
     add_stations([(45.71 + i / 1000, 126.66, ("water", "toilet"), "Mon-Fri 08:30-17:30") for i in range(45)])
-    many = _selects(app, client, "/stations?region=CA1&more=1")
-    assert len(page_text(client.get("/stations?region=CA1&more=1")).split('class="list-item station-item"')) == 51
+    many = _selects(app, client, "/stations?region=CA1")
+    assert len(page_text(client.get("/stations?region=CA1")).split('class="station-item"')) == 21
 
     # The nearest search itself asks the spatial index once per widening of its circle (search.py,
     # and its own tests); everything else is a fixed handful of queries.
@@ -186,4 +186,17 @@ def test_the_list_page_makes_the_same_few_queries_for_5_or_50_stations(app, clie
 
     assert len(page_queries(many)) == len(page_queries(few)) <= 5, page_queries(many)
     login_as(client, make_user())
-    assert len(page_queries(_selects(app, client, "/stations?region=CA1&more=1"))) <= 8
+    assert len(page_queries(_selects(app, client, "/stations?region=CA1"))) <= 8
+
+
+def test_more_stations_come_in_pages_of_20_up_to_the_50_nearest(client, located, add_stations):
+    add_stations([(45.7077 + i / 2000, 126.6626) for i in range(55)])
+    first = page_text(client.get("/stations?region=CA1"))
+    assert _names(first) == [f"驿站{i}" for i in range(20)] and "page=2#results" in first
+    second = page_text(client.get("/stations?region=CA1&page=2"))
+    assert _names(second) == [f"驿站{i}" for i in range(20, 40)] and "第21至40个驿站" in second
+    third = page_text(client.get("/stations?region=CA1&page=3"))
+    assert _names(third) == [f"驿站{i}" for i in range(40, 50)] and "page=4" not in third
+    for page in ("4", "²", "0", "x"):
+        r = client.get(f"/stations?region=CA1&page={page}")
+        assert 400 <= r.status_code < 500 and "page" in page_text(r)
