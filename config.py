@@ -102,6 +102,7 @@ class BaseConfig:
     # ones), and the district (a union code: city or county) it opens on for a first visitor.
     STATION_SEARCH_RADIUS_M = _env_int("STATION_SEARCH_RADIUS_M", 30_000)
     STATION_DEFAULT_REGION = os.environ.get("STATION_DEFAULT_REGION", "230100")  # 哈尔滨市
+    STATION_DISTRICTS_CACHE_SECONDS = _env_int("STATION_DISTRICTS_CACHE_SECONDS", 300)  # the district picker
     # Problem reports about rest stations, per account (counted in the database, every worker process).
     STATION_REPORTS_PER_HOUR = _env_int("STATION_REPORTS_PER_HOUR", 5)
     STATION_REPORTS_PER_DAY = _env_int("STATION_REPORTS_PER_DAY", 20)
@@ -129,6 +130,7 @@ class TestingConfig(BaseConfig):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     REDIS_URL = None
+    STATION_DISTRICTS_CACHE_SECONDS = 0  # tests change the union tree between requests
 
 
 class ProductionConfig(BaseConfig):

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.core import exports, scope
 from portal.core.db import utcnow
-from portal.core.forms import ConfirmForm, choices, form_view, grouped_choices, render_form, save_form
+from portal.core.forms import ConfirmForm, choices, form_view, render_form, save_form
 from portal.core.geo import haversine_m
 from portal.core.i18n import fmt_distance
 from portal.core.scope import require_role
@@ -20,7 +23,7 @@ from portal.core.validators import InvalidInput, clean_line, fold_fullwidth
 from portal.core.web import arg_int, page_arg
 from portal.extensions import db
 from portal.stations import importer, reports, search, services
-from portal.stations.forms import FinderForm, ImportForm, ReportForm, ResolveForm, StationForm
+from portal.stations.forms import ImportForm, ReportForm, ResolveForm, StationForm
 from portal.stations.hours import LOCAL_ZONE, is_overnight, parse_open_hours, weekly_table
 from portal.stations.models import AMENITY_ICONS, AMENITY_LABELS, Station
 from portal.unions import services as unions
@@ -45,22 +48,52 @@ def _point(lat_raw, lng_raw) -> tuple[float, float] | None:
     return lat, lng
 
 
-def _district_choices():
-    places = unions.places_by_city(located_only=True, city_centres=True)
-    return grouped_choices(places, _("— choose a district —"))
-
-
 PER_PAGE = 20  # a page of 20 stations stays well under 60 KB of HTML
 MAX_PAGE = math.ceil(search.MAX_LIMIT / PER_PAGE)
 REGION_COOKIE = "station_region"  # the district last chosen in the finder (a union code; never a position)
 REGION_COOKIE_AGE = 365 * 24 * 3600
+
+_districts_cache: dict[str, tuple[float, Markup]] = {}
+
+
+def _district_options_html() -> Markup:
+    """The district picker's <option>s grouped by city, in the reader's language, as HTML.
+
+    Kept for STATION_DISTRICTS_CACHE_SECONDS per process: the union tree hardly changes, and
+    loading, translating and writing out its ~150 places was most of every list page's time.
+    """
+    ttl = current_app.config["STATION_DISTRICTS_CACHE_SECONDS"]
+    key = str(get_locale())
+    cached = _districts_cache.get(key)
+    if ttl and cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    parts = [Markup('<option value="">%s</option>') % _("— choose a district —")]
+    for city, places in unions.places_by_city(located_only=True, city_centres=True):
+        parts.append(Markup('<optgroup label="%s">') % city)
+        parts.extend(Markup('<option value="%s">%s</option>') % (code, name) for code, name in places)
+        parts.append(Markup("</optgroup>"))
+    html = Markup("").join(parts)
+    _districts_cache[key] = (time.monotonic() + ttl, html)
+    return html
+
+
+def district_options():
+    """selected code → the picker's options with that one selected (one string replace per page)."""
+    html = _district_options_html()
+
+    def options(selected: str | None) -> Markup:
+        if not selected:
+            return html
+        target = Markup('<option value="%s">') % selected
+        return html.replace(target, Markup('<option value="%s" selected>') % selected, 1)
+
+    return options
 
 
 @dataclass
 class Finder:
     """What the finder was asked and what it found, for the list and the map."""
 
-    form: FinderForm
     query: str
     amenities: list[str]
     open_now: bool
@@ -69,6 +102,7 @@ class Finder:
     origin_label: str = ""
     origin_kind: str | None = None  # "position", "region" (chosen now) or "default" (remembered or guessed)
     region_code: str | None = None  # a district chosen now: remembered in a cookie
+    region_shown: str = ""  # the district the picker shows as chosen
     results: list | None = None  # None: nothing was asked (no place is known, no words)
     far: list = field(default_factory=list)
     radius_m: float | None = None
@@ -107,10 +141,7 @@ def _default_region() -> tuple[tuple[float, float, str], str] | None:
 
 def _finder() -> Finder:
     """Read the finder's filters and run the search they ask for."""
-    form = FinderForm(request.args)
-    form.region.choices = _district_choices()
     finder = Finder(
-        form=form,
         query=clean_line(request.args.get("q"))[:30],
         amenities=[a for a in request.args.getlist("amenity") if a in AMENITY_LABELS],
         open_now=request.args.get("open_now") in ("1", "y", "on", "true"),
@@ -123,13 +154,13 @@ def _finder() -> Finder:
     point = _point(request.args.get("lat"), request.args.get("lng"))
     if centre is not None:
         finder.origin, finder.origin_label, finder.origin_kind = centre[:2], centre[2], "region"
-        finder.region_code = region
+        finder.region_code = finder.region_shown = region
     elif point is not None:
         finder.origin, finder.origin_label, finder.origin_kind = point, _("your location"), "position"
     elif not finder.query and (default := _default_region()) is not None:
         (lat, lng, name), code = default
         finder.origin, finder.origin_label, finder.origin_kind = (lat, lng), name, "default"
-        form.region.data = code
+        finder.region_shown = code
     if finder.query:
         finder.results = services.search_by_keyword(
             finder.query,
@@ -160,15 +191,31 @@ def _remember_region(response, finder: Finder):
     return response
 
 
-def status_label(status: services.Status) -> tuple[str, str, str]:
-    """(css class, pill text, detail) for a station's state now: 营业中 / 休息中 · 明天 08:00 开放 / 暂停开放."""
+def status_labeller():
+    """A function status → (css class, pill text, detail): 营业中 / 休息中 · 明天 08:00 开放 / 暂停开放.
+
+    Each distinct status is translated once per page: a list repeats the same few.
+    """
+    today = utcnow().astimezone(LOCAL_ZONE).date()
+    cache: dict = {}
+
+    def label(status: services.Status) -> tuple[str, str, str]:
+        key = (status.state, status.opens_at)
+        if key not in cache:
+            cache[key] = _status_label(status, today)
+        return cache[key]
+
+    return label
+
+
+def _status_label(status: services.Status, today) -> tuple[str, str, str]:
     if status.state == "open":
         return "is-open", _("Open now"), ""
     if status.state == "suspended":
         return "is-suspended", _("Temporarily closed"), ""
     if status.opens_at is None:
         return "is-closed", _("Closed now"), ""
-    opens, today = status.opens_at, utcnow().astimezone(LOCAL_ZONE).date()
+    opens = status.opens_at
     time = opens.strftime("%H:%M")
     days = (opens.date() - today).days
     if days == 0:
@@ -204,11 +251,11 @@ def index():
             "stations/list.html",
             title=_("Rest stations"),
             finder=finder,
-            form=finder.form,
             filters=_filter_summary(finder),
-            status_label=status_label,
+            status_label=status_labeller(),
             detail_url=_detail_url(finder),
-            amenity_labels=AMENITY_LABELS,
+            district_options=district_options(),
+            amenity_labels={code: str(label) for code, label in AMENITY_LABELS.items()},
             amenity_icons=AMENITY_ICONS,
         )
     )
@@ -229,6 +276,7 @@ def _map_config() -> dict:
 def map_view():
     finder = _finder()
     data = []
+    status_label = status_labeller()
     for f in finder.all_found:
         css, pill, when = status_label(f.status)
         data.append(
@@ -250,9 +298,8 @@ def map_view():
             "stations/map.html",
             title=_("Rest stations on the map"),
             finder=finder,
-            form=finder.form,
             filters=_filter_summary(finder),
-            status_label=status_label,
+            status_label=status_labeller(),
             centre=centre,
             station_data=data,
             **_map_config(),
@@ -295,7 +342,7 @@ def detail(station_id: int):
         title=station.name,
         station=station,
         distance=distance,
-        status=status_label(services.station_status(station)),
+        status=status_labeller()(services.station_status(station)),
         week=weekly_table(schedule),
         always_open=schedule.always_open,
         weekdays=_weekday_names(),
