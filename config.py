@@ -107,6 +107,22 @@ class BaseConfig:
     STATION_REPORTS_PER_HOUR = _env_int("STATION_REPORTS_PER_HOUR", 5)
     STATION_REPORTS_PER_DAY = _env_int("STATION_REPORTS_PER_DAY", 20)
 
+    # HTML, JSON and CSV compressed by the app (Flask-Compress); static files are precompressed
+    # (flask assets compress) and served by WhiteNoise. Behind nginx either may be left to nginx.
+    COMPRESS_REGISTER = _env_bool("COMPRESS_RESPONSES", True)
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_BR_LEVEL = 5
+    COMPRESS_LEVEL = 6
+    COMPRESS_MIN_SIZE = 500
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "text/csv",
+        "application/json",
+        "application/javascript",
+        "image/svg+xml",
+    ]
+
     SITE_NAME = "职工服务门户"
     PRIVACY_NOTICE_VERSION = "2026-11"
 
