@@ -53,7 +53,7 @@ class Status:
 
 @dataclass(frozen=True)
 class Found:
-    station: Station
+    station: Station | Card
     distance_m: float | None
     status: Status
 
@@ -62,7 +62,7 @@ class Found:
         return self.status.is_open
 
 
-def station_status(station: Station, now: datetime | None = None) -> Status:
+def station_status(station: Station | Card, now: datetime | None = None) -> Status:
     if station.is_suspended:
         return Status("suspended")
     now = now or utcnow()
@@ -79,14 +79,26 @@ def is_open_now(station: Station, now: datetime | None = None) -> bool:
     return station_status(station, now).is_open
 
 
-def _suspended_among(station_ids: list[int]) -> set[int]:
-    if not station_ids:
-        return set()
-    stmt = select(Station.id).where(Station.id.in_(station_ids), Station.is_suspended.is_(True))
-    return set(db.session.scalars(stmt))
+@dataclass(frozen=True)
+class Card:
+    """What a list or a map shows of a station: read with the search, without ORM objects."""
+
+    id: int
+    lat: float
+    lng: float
+    open_hours: str
+    name: str
+    address: str
+    amenity_mask: int
+    is_suspended: bool = False
+    public_notice: str | None = None
+
+    @property
+    def amenities(self) -> list[str]:
+        return amenity_codes(self.amenity_mask)
 
 
-def _nearest(lat, lng, *, limit, mask, open_now, radius_m, now) -> tuple[list[search.Hit], set[int]]:
+def _nearest(lat, lng, *, limit, mask, open_now, radius_m, now) -> list[search.Hit]:
     """``search.nearest``, where a station staff closed for now is not open whatever its hours say.
 
     The search judges opening hours only; with "open now" asked, suspended stations are dropped
@@ -95,13 +107,16 @@ def _nearest(lat, lng, *, limit, mask, open_now, radius_m, now) -> tuple[list[se
     want = limit
     while True:
         hits = search.nearest(lat, lng, limit=want, mask=mask, open_now=open_now, radius_m=radius_m, now=now)
-        suspended = _suspended_among([h.station_id for h in hits])
-        if not open_now or not suspended:
-            return hits, suspended
-        kept = [h for h in hits if h.station_id not in suspended]
-        if len(kept) >= limit or len(hits) < want or want >= search.MAX_LIMIT:
-            return kept[:limit], suspended
-        want = min(search.MAX_LIMIT, limit + len(suspended))
+        if not open_now:
+            return hits
+        kept = [h for h in hits if not _suspended(h)]
+        if len(kept) == len(hits) or len(kept) >= limit or len(hits) < want or want >= search.MAX_LIMIT:
+            return kept[:limit]
+        want = min(search.MAX_LIMIT, limit + len(hits) - len(kept))
+
+
+def _suspended(hit: search.Hit) -> bool:
+    return bool(hit.row[7])
 
 
 def nearby(
@@ -114,17 +129,14 @@ def nearby(
     radius_m: float | None = None,
     now: datetime | None = None,
 ) -> list[Found]:
-    """The nearest stations as objects, nearest first (one query to load them)."""
+    """The nearest stations as cards, nearest first, straight from the search's rows (no ORM objects)."""
     now = now or utcnow()
-    hits, _suspended = _nearest(
-        lat, lng, limit=limit, mask=amenity_mask(amenities), open_now=open_now, radius_m=radius_m, now=now
-    )
-    by_id = {s.id: s for s in db.session.scalars(select(Station).where(Station.id.in_([h.station_id for h in hits])))}
-    return [
-        Found(by_id[h.station_id], h.distance_m, station_status(by_id[h.station_id], now))
-        for h in hits
-        if h.station_id in by_id
-    ]
+    hits = _nearest(lat, lng, limit=limit, mask=amenity_mask(amenities), open_now=open_now, radius_m=radius_m, now=now)
+    found = []
+    for h in hits:
+        card = Card(*h.row[:7], bool(h.row[7]), h.row[8])
+        found.append(Found(card, h.distance_m, station_status(card, now)))
+    return found
 
 
 @dataclass(frozen=True)
@@ -160,9 +172,7 @@ def nearby_summaries(
 ) -> list[dict]:
     """The nearest stations as plain dicts for the API: one light query, no ORM objects."""
     now = now or utcnow()
-    hits, suspended = _nearest(
-        lat, lng, limit=limit, mask=amenity_mask(amenities), open_now=open_now, radius_m=radius_m, now=now
-    )
+    hits = _nearest(lat, lng, limit=limit, mask=amenity_mask(amenities), open_now=open_now, radius_m=radius_m, now=now)
     return [
         {
             "id": h.station_id,
@@ -172,7 +182,7 @@ def nearby_summaries(
             "lng": h.row[2],
             "distance_m": round(h.distance_m),
             "amenities": amenity_codes(h.row[6]),
-            "open_now": h.open_now and h.station_id not in suspended,
+            "open_now": h.open_now and not _suspended(h),
         }
         for h in hits
     ]

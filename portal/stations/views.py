@@ -14,6 +14,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from portal.core import exports, scope
+from portal.core.assets import asset_url
 from portal.core.db import utcnow
 from portal.core.forms import ConfirmForm, choices, form_view, render_form, save_form
 from portal.core.geo import haversine_m
@@ -25,7 +26,7 @@ from portal.extensions import db
 from portal.stations import importer, reports, search, services
 from portal.stations.forms import ImportForm, ReportForm, ResolveForm, StationForm
 from portal.stations.hours import LOCAL_ZONE, is_overnight, parse_open_hours, weekly_table
-from portal.stations.models import AMENITY_ICONS, AMENITY_LABELS, Station
+from portal.stations.models import AMENITY_ICONS, AMENITY_LABELS, Station, amenity_codes
 from portal.unions import services as unions
 
 bp = Blueprint("stations", __name__)
@@ -75,6 +76,24 @@ def _district_options_html() -> Markup:
     html = Markup("").join(parts)
     _districts_cache[key] = (time.monotonic() + ttl, html)
     return html
+
+
+_centres_cache: dict[str, tuple[float, tuple[float, float, str]]] = {}
+
+
+def _centre(code: str | None) -> tuple[float, float, str] | None:
+    """``services.centre_of``, kept like the picker: every list page asks for one. Only known
+    districts are kept (a bounded set); any other code is looked up and forgotten."""
+    if not code:
+        return None
+    ttl = current_app.config["STATION_DISTRICTS_CACHE_SECONDS"]
+    cached = _centres_cache.get(code)
+    if ttl and cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    centre = services.centre_of(code)
+    if centre is not None and ttl:
+        _centres_cache[code] = (time.monotonic() + ttl, centre)
+    return centre
 
 
 def district_options():
@@ -133,7 +152,7 @@ def _default_region() -> tuple[tuple[float, float, str], str] | None:
         services.work_district_code(current_user),
         current_app.config.get("STATION_DEFAULT_REGION"),
     ):
-        centre = services.centre_of(code) if code else None
+        centre = _centre(code)
         if centre is not None:
             return centre, code
     return None
@@ -150,7 +169,7 @@ def _finder() -> Finder:
     # A district chosen in the form wins over an earlier position (the script clears the
     # district when it fills in a new position).
     region = request.args.get("region")
-    centre = services.centre_of(region)
+    centre = _centre(region)
     point = _point(request.args.get("lat"), request.args.get("lng"))
     if centre is not None:
         finder.origin, finder.origin_label, finder.origin_kind = centre[:2], centre[2], "region"
@@ -227,6 +246,57 @@ def _status_label(status: services.Status, today) -> tuple[str, str, str]:
     return "is-closed", _("Closed now"), when
 
 
+class ListPieces:
+    """The repeated parts of a station list, each written once per page and reused.
+
+    Profiling the list page (issue 7) showed its time going to the same few things written
+    again for every station: the amenity chips (an icon and a label each, escaped one by one),
+    the status pill and the distance (a translation each). Stations share them — a few amenity
+    sets, a few statuses — so each distinct one is built once, as HTML, and reused.
+    """
+
+    def __init__(self, sprite: str):
+        self.sprite = sprite
+        self.status_label = status_labeller()
+        self.labels = {code: str(label) for code, label in AMENITY_LABELS.items()}
+        self._amenities: dict[int, Markup] = {}
+        self._chips: dict[str, str] | None = None
+        self._status: dict[tuple, Markup] = {}
+        self._metres = _("%(n)d m")  # the patterns, translated once
+        self._km = _("%(n)s km")
+
+    def amenities(self, mask: int) -> Markup:
+        if mask not in self._amenities:
+            if self._chips is None:  # each of the ten chips, escaped once
+                self._chips = {
+                    code: str(
+                        Markup('<li><svg aria-hidden="true"><use href="%s#%s"/></svg>%s</li>')
+                        % (self.sprite, AMENITY_ICONS[code], label)
+                    )
+                    for code, label in self.labels.items()
+                }
+            chips = "".join(self._chips[code] for code in amenity_codes(mask))
+            self._amenities[mask] = Markup(f'<ul class="amenities" role="list">{chips}</ul>')  # noqa: S704 (escaped above)
+        return self._amenities[mask]
+
+    def status(self, status: services.Status) -> Markup:
+        key = (status.state, status.opens_at)
+        if key not in self._status:
+            css, pill, when = self.status_label(status)
+            html = Markup('<span class="status-pill %s">%s</span>') % (css, pill)
+            if when:
+                html += Markup('<span class="opens">%s</span>') % when
+            self._status[key] = html
+        return self._status[key]
+
+    def distance(self, metres: float) -> str:
+        """As core.i18n.fmt_distance (350米 / 1.2公里), with the patterns translated once per page."""
+        if metres < 1000:
+            return self._metres % {"n": round(metres)}
+        km = metres / 1000
+        return self._km % {"n": f"{km:.1f}" if km < 100 else f"{km:.0f}"}
+
+
 def _detail_url(finder: Finder):
     """station id → its detail link, built once per page (url_for per row is measurable on a list of 50).
 
@@ -252,10 +322,9 @@ def index():
             title=_("Rest stations"),
             finder=finder,
             filters=_filter_summary(finder),
-            status_label=status_labeller(),
             detail_url=_detail_url(finder),
             district_options=district_options(),
-            amenity_labels={code: str(label) for code, label in AMENITY_LABELS.items()},
+            pieces=ListPieces(asset_url("img/icons.svg")),
             amenity_icons=AMENITY_ICONS,
         )
     )
