@@ -443,7 +443,7 @@ def manage():
     pagination = services.staff_list(current_user, query=query, page=page)
     counts = reports.open_counts([s.id for s in pagination.items])
     return render_template(
-        "stations/staff_list.html", title=_("Rest stations"), pagination=pagination, q=query, report_counts=counts
+        "stations/staff_list.html", title=_("Station management"), pagination=pagination, q=query, report_counts=counts
     )
 
 
