@@ -244,3 +244,40 @@ def test_station_services_refuse_staff_outside_their_subtree(app, staff_world):
             )
         db.session.rollback()
         assert db.session.get(Station, staff_world["theirs"]).is_active
+
+
+# --- The map without a tile server (issue 7, UX4) ----------------------------------------------------
+
+
+def test_without_tiles_the_map_page_opens_on_the_list_and_says_why(app, client, add_stations):
+    add_stations([(45.7100, 126.6626)])
+    assert not app.config["STATION_MAP_TILES"]
+    html = page_text(client.get(f"/stations/map?{HERE}"))
+    assert "尚未配置底图" in html
+    assert html.index('class="plain-list map-list"') < html.index('id="station-map"')  # the list first
+    assert 'class="station-map markers-only"' in html
+
+
+def test_with_tiles_the_map_comes_first_and_its_hosts_are_allowed(app, add_stations):
+    from portal import create_app
+
+    add_stations([(45.7100, 126.6626)])
+    tiles = "https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=k"
+    labels = "https://t{s}.tianditu.gov.cn/cva_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=k"
+    other = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "STATION_MAP_TILES": tiles,
+            "STATION_MAP_LABEL_TILES": labels,
+            "STATION_MAP_TILE_SUBDOMAINS": "01234567",
+        },
+    )
+    r = other.test_client().get(f"/stations/map?{HERE}")
+    html = page_text(r)
+    assert "尚未配置底图" not in html and html.index('id="station-map"') < html.index('class="plain-list map-list"')
+    assert "data-label-tiles=\"https://t{s}.tianditu.gov.cn/cva_w" in html
+    csp = r.headers["Content-Security-Policy"]
+    assert all(f"https://t{n}.tianditu.gov.cn" in csp for n in range(8))
+    with other.app_context():
+        db.engine.dispose()
