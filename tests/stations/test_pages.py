@@ -276,7 +276,7 @@ def test_with_tiles_the_map_comes_first_and_its_hosts_are_allowed(app, add_stati
     r = other.test_client().get(f"/stations/map?{HERE}")
     html = page_text(r)
     assert "尚未配置底图" not in html and html.index('id="station-map"') < html.index('class="plain-list map-list"')
-    assert "data-label-tiles=\"https://t{s}.tianditu.gov.cn/cva_w" in html
+    assert 'data-label-tiles="https://t{s}.tianditu.gov.cn/cva_w' in html
     csp = r.headers["Content-Security-Policy"]
     assert all(f"https://t{n}.tianditu.gov.cn" in csp for n in range(8))
     with other.app_context():

@@ -248,3 +248,43 @@ def test_chinese_prose_round_trips_through_report_and_staff_note(app, world):
     (report,) = _reports(app)
     assert report.resolution_note == PROSE
     assert PROSE in page_text(staff.get("/staff/stations/reports?status=resolved"))
+
+
+def test_the_staff_form_offers_the_notice_and_the_temporary_closure(app, world):
+    staff = login_as(app.test_client(), world["staff"])
+    html = page_text(staff.get(f"/staff/stations/{world['station']}/edit"))
+    assert 'name="public_notice"' in html and 'name="is_suspended"' in html and "对访客的说明" in html
+
+
+def test_chinese_punctuation_round_trips_through_station_name_address_notice_and_import(app, world):
+    name = "通天街“暖心”驿站（东门）《示范点》"
+    address = "香坊区通天街1号，近红旗大街；二楼！"
+    notice = "暂停开放至12月5日：更换管道，敬请谅解！有问题？请拨电话、留言。"
+    staff = login_as(app.test_client(), world["staff"])
+    form = {
+        "name": name,
+        "address": address,
+        "lat": "45.71",
+        "lng": "126.66",
+        "open_hours": "24h",
+        "union_code": "GA1",
+        "public_notice": notice,
+    }
+    assert post_form(staff, f"/staff/stations/{world['station']}/edit", form).status_code == 303
+    with app.app_context():
+        station = db.session.get(Station, world["station"])
+        assert (station.name, station.address, station.public_notice) == (name, address, notice)
+    html = page_text(app.test_client().get(f"/stations/{world['station']}"))
+    assert all(text.replace("“", "&#34;") in html or text in html for text in (name, address, notice))
+    # The export and a re-import keep them too.
+    with staff.get("/staff/stations/export.csv") as export:
+        body = export.data
+    import io
+
+    r = post_form(
+        staff, "/staff/stations/import", {"file": (io.BytesIO(body), "s.csv")}, content_type="multipart/form-data"
+    )
+    assert r.status_code == 200
+    with app.app_context():
+        station = db.session.get(Station, world["station"])
+        assert (station.name, station.address) == (name, address)
