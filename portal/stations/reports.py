@@ -30,6 +30,7 @@ from portal.core.validators import InvalidInput, clean_prose
 from portal.core.web import path_for
 from portal.extensions import db
 from portal.stations.models import REPORT_KIND_LABELS, REPORT_KINDS, Station, StationReport
+from portal.stations.services import MAX_ID
 
 TEXT_MAX = 500  # one sending
 MERGED_TEXT_MAX = 4_000  # one report with the sendings of a day added to it
@@ -170,6 +171,8 @@ def open_counts(station_ids: list[int]) -> dict[int, int]:
 
 
 def load_in_scope(actor, report_id: int) -> StationReport:
+    if not 0 < report_id <= MAX_ID:  # beyond the INTEGER column: PostgreSQL would refuse the query
+        raise NotFound()
     report = db.session.scalars(_scoped_reports(actor).where(StationReport.id == report_id)).first()
     if report is None:
         raise NotFound()

@@ -222,7 +222,12 @@ def search_by_keyword(
     return found[:limit]
 
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL, where a larger number is an error
+
+
 def get_public(station_id: int) -> Station:
+    if not 0 < station_id <= MAX_ID:
+        raise NotFound()
     station = db.session.scalars(
         select(Station).where(Station.id == station_id, Station.is_active.is_(True)).options(joinedload(Station.union))
     ).first()

@@ -7,7 +7,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -431,6 +431,14 @@ def _weekday_names():
 # --- Staff -----------------------------------------------------------------------------------------------------
 
 
+def _station_in_scope(station_id: int) -> Station:
+    """The staff member's station, or 404 — also for ids beyond the INTEGER column (PostgreSQL
+    refuses to compare with them, which would be a 500)."""
+    if not 0 < station_id <= services.MAX_ID:
+        abort(404)
+    return scope.load_in_scope(Station, station_id, current_user)
+
+
 def _scoped_union_choices():
     return choices((u.code, "\u3000" * max(u.depth - 1, 0) + u.name) for u in unions.unions_in_scope(current_user))
 
@@ -477,7 +485,7 @@ def new():
 @staff_only
 @form_view
 def edit(station_id: int):
-    station = scope.load_in_scope(Station, station_id, current_user)
+    station = _station_in_scope(station_id)
     form = _station_form(station)
     if form.validate_on_submit() and save_form(
         form, lambda: services.update_station(current_user, station, form.data_for_service())
@@ -492,7 +500,7 @@ def edit(station_id: int):
 @form_view
 def toggle(station_id: int, action: str):
     """Deactivating hides a station from workers; it asks for confirmation first (no script needed)."""
-    station = scope.load_in_scope(Station, station_id, current_user)
+    station = _station_in_scope(station_id)
     form = ConfirmForm()
     if form.validate_on_submit() and save_form(
         form, lambda: services.set_active(current_user, station, action == "activate")

@@ -281,3 +281,23 @@ def test_with_tiles_the_map_comes_first_and_its_hosts_are_allowed(app, add_stati
     assert all(f"https://t{n}.tianditu.gov.cn" in csp for n in range(8))
     with other.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/stations/{n}",
+        "/stations/map?lat=45.7&lng=126.6&page={n}",
+        "/staff/stations/{n}/edit",
+        "/staff/stations/{n}/deactivate",
+    ],
+)
+@pytest.mark.parametrize("n", [str(2**31), str(2**63 - 1)])
+def test_ids_beyond_the_integer_column_are_404_not_500(client, staff_world, path, n):
+    """On PostgreSQL the id columns are 32-bit: a bigger (but 64-bit) id must not reach the query."""
+    login_as(client, staff_world["county_staff"])
+    r = client.get(path.format(n=n))
+    assert 400 <= r.status_code < 500, (path, r.status_code)
+    for action in ("resolve", "reveal-phone"):
+        r = post_form(client, f"/staff/stations/reports/{n}/{action}", {}, token_from="/staff/stations")
+        assert r.status_code == 404
