@@ -37,6 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER_PHONE, PASSWORD = "13800000001", "Demo@2026"  # the demo member (see README)
+# One User-Agent for signing in and for wrk: Flask-Login ties a session to it, and a session seen
+# with another one is re-marked (and its cookie re-sent) on every request, which a browser never does.
+USER_AGENT = "portal-bench"
 
 # (label, path, needs sign-in). {station} is replaced by a demo station's id.
 PAGES = [
@@ -75,7 +78,7 @@ def flask(env, *args):
 
 
 def wrk(url: str, seconds: int, cookie: str | None) -> float:
-    command = ["wrk", "-t1", "-c4", f"-d{seconds}s", url]
+    command = ["wrk", "-t1", "-c4", f"-d{seconds}s", "-H", f"User-Agent: {USER_AGENT}", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -88,6 +91,7 @@ def wrk(url: str, seconds: int, cookie: str | None) -> float:
 def sign_in(base: str) -> str:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     html = opener.open(f"{base}/auth/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     data = urllib.parse.urlencode({"csrf_token": token, "phone": WORKER_PHONE, "password": PASSWORD}).encode()
@@ -101,7 +105,7 @@ def sign_in(base: str) -> str:
 def page_sizes(base: str, path: str, cookie: str | None) -> tuple[int, int]:
     sizes = []
     for encoding in ("identity", "br"):
-        request = urllib.request.Request(base + path, headers={"Accept-Encoding": encoding})
+        request = urllib.request.Request(base + path, headers={"Accept-Encoding": encoding, "User-Agent": USER_AGENT})
         if cookie:
             request.add_header("Cookie", cookie)
         with urllib.request.urlopen(request) as response:

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 import click
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
@@ -84,7 +84,13 @@ def asset_url(filename: str) -> str:
     manifest = current_app.extensions.get("portal_assets") or {}
     hashed = manifest.get(filename)
     if hashed is not None:
-        return url_for("static", filename=hashed)
+        # A page links the icon sprite a dozen times: build each URL once per script root.
+        urls = current_app.extensions.setdefault("portal_asset_urls", {})
+        key = (filename, request.script_root)
+        url = urls.get(key)
+        if url is None:
+            url = urls[key] = url_for("static", filename=hashed)
+        return url
     path = Path(current_app.static_folder) / filename
     return url_for("static", filename=filename, v=file_hash(path) if path.exists() else "0")
 

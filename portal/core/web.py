@@ -229,6 +229,7 @@ def init_app(app) -> None:
     app.url_map.converters["int"] = DatabaseIntegerConverter
     app.before_request(refuse_control_characters)
     app.jinja_env.add_extension("jinja2.ext.do")
+    i18n.install_template_gettext(app)
     # Globals (not context values) so that imported macros can use them too.
     app.jinja_env.globals.update(
         asset_url=assets.asset_url,
