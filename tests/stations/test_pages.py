@@ -60,6 +60,10 @@ def test_keyword_search(client, add_stations):
 def test_bad_positions_are_ignored_not_crashed(client, add_stations):
     for query in ("lat=abc&lng=1", "lat=95&lng=1", "lat=nan&lng=nan", "region=NOPE", "q=" + "长" * 500):
         assert client.get(f"/stations?{query}").status_code == 200
+    # Digits other than 0-9 are no position (float() would read "١٢" as 12); full-width ones are.
+    add_stations([(45.71, 126.66)])
+    assert "驿站0" not in page_text(client.get("/stations?lat=٤٥.٧١&lng=١٢٦.٦٦"))
+    assert "驿站0" in page_text(client.get("/stations?lat=４５.７１&lng=１２６.６６"))
 
 
 def test_detail_has_hours_amenities_phone_and_converted_navigation_links(client, add_stations, app):
