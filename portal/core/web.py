@@ -42,15 +42,16 @@ def redirect_back(default_endpoint: str = "main.home", **values):
 
 # --- Hostile input ---------------------------------------------------------------------
 
-MAX_DB_INTEGER = 2**63 - 1
+# Ids are INTEGER columns (32-bit on PostgreSQL); a larger number would overflow in the driver.
+MAX_DB_INTEGER = 2**31 - 1
 MAX_PAGE = 10_000
 
 
 class DatabaseIntegerConverter(IntegerConverter):
-    """``<int:…>`` that only matches ASCII digits a 64-bit database column can hold.
+    """``<int:…>`` that only matches ASCII digits an id column can hold.
 
-    Werkzeug's own accepts any Unicode digit and any size; a number beyond 64 bits then
-    overflows in the database driver (a 500 on PostgreSQL). Beyond the range is a 404.
+    Werkzeug's own accepts any Unicode digit and any size; a number beyond the column's range
+    then overflows in the database driver (a 500 on PostgreSQL). Beyond the range is a 404.
     """
 
     regex = r"[0-9]{1,19}"
