@@ -96,6 +96,16 @@ class BaseConfig:
     STATION_MAP_TILE_CRS = os.environ.get("STATION_MAP_TILE_CRS", "wgs84")  # or "gcj02"
     STATION_MAP_ATTRIBUTION = os.environ.get("STATION_MAP_ATTRIBUTION", "")
     STATION_MAP_TILE_SUBDOMAINS = os.environ.get("STATION_MAP_TILE_SUBDOMAINS", "abc")  # what {s} stands for
+    # Optional second layer drawn over the tiles (天地图's place names, cva_w); same subdomains.
+    STATION_MAP_LABEL_TILES = os.environ.get("STATION_MAP_LABEL_TILES", "")
+    # The station finder: how far "nearby" reaches (stations beyond it are listed apart, as far
+    # ones), and the district (a union code: city or county) it opens on for a first visitor.
+    STATION_SEARCH_RADIUS_M = _env_int("STATION_SEARCH_RADIUS_M", 30_000)
+    STATION_DEFAULT_REGION = os.environ.get("STATION_DEFAULT_REGION", "230100")  # 哈尔滨市
+    STATION_DISTRICTS_CACHE_SECONDS = _env_int("STATION_DISTRICTS_CACHE_SECONDS", 300)  # the district picker
+    # Problem reports about rest stations, per account (counted in the database, every worker process).
+    STATION_REPORTS_PER_HOUR = _env_int("STATION_REPORTS_PER_HOUR", 5)
+    STATION_REPORTS_PER_DAY = _env_int("STATION_REPORTS_PER_DAY", 20)
 
     # HTML, JSON and CSV compressed by the app (Flask-Compress); static files are precompressed
     # (flask assets compress) and served by WhiteNoise. Behind nginx either may be left to nginx.
@@ -136,6 +146,7 @@ class TestingConfig(BaseConfig):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     REDIS_URL = None
+    STATION_DISTRICTS_CACHE_SECONDS = 0  # tests change the union tree between requests
 
 
 class ProductionConfig(BaseConfig):

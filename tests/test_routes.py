@@ -68,6 +68,7 @@ POST_ONLY = {
     "/staff/reviews/bulk-approve",
     "/membership/applications/<public_id>/reply",
     "/staff/stations/reports/<int:report_id>/resolve",
+    "/staff/stations/reports/<int:report_id>/reveal-phone",
 }
 ROLES = ("anonymous", "worker", "staff", "admin")
 MAX_PAGE_BYTES = 60 * 1024

@@ -20,6 +20,7 @@ from portal.core.web import is_safe_redirect, page_arg
 from portal.extensions import db
 from portal.staff import services
 from portal.staff.forms import DecisionForm, QueueFilterForm
+from portal.stations import reports as station_reports
 from portal.unions import services as unions
 from portal.unions.models import Union
 
@@ -36,6 +37,7 @@ def _home_union():
 def dashboard():
     union = _home_union()
     context = {"union": union, "pending": workflow.pending_counts(current_user), "kinds": workflow.KINDS}
+    context["open_station_reports"] = station_reports.open_count_in_scope(current_user)
     if union is not None:
         context.update(
             union_path=unions.full_name(union) or union.name,

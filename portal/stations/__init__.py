@@ -3,7 +3,7 @@
 
 def init_app(app) -> None:
     from portal.core.demo import register_seeder
-    from portal.stations import demo, models  # noqa: F401  (models: register the tables)
+    from portal.stations import demo, models, reports  # noqa: F401  (models: register the tables)
     from portal.stations.cli import stations_cli
     from portal.stations.views import bp, staff_bp
 
@@ -11,14 +11,15 @@ def init_app(app) -> None:
     app.register_blueprint(staff_bp)
     app.cli.add_command(stations_cli)
     register_seeder(40, "rest stations around Harbin and Tonghe", demo.seed)
-    tiles = app.config.get("STATION_MAP_TILES")
-    if tiles:  # let the map load its tiles under the Content-Security-Policy
-        from urllib.parse import urlsplit
+    reports.register_messages()
+    # Let the map load its tiles (and the optional label layer) under the Content-Security-Policy.
+    from urllib.parse import urlsplit
 
-        parts = urlsplit(tiles)
+    origins = set()
+    for template in filter(None, (app.config.get("STATION_MAP_TILES"), app.config.get("STATION_MAP_LABEL_TILES"))):
+        parts = urlsplit(template)
         # {s} is a tile subdomain: list each host (a CSP wildcard must be a whole label).
         hosts = {parts.netloc.replace("{s}", sub) for sub in app.config["STATION_MAP_TILE_SUBDOMAINS"]}
-        app.config["CSP_IMG_SRC_EXTRA"] = (
-            *app.config.get("CSP_IMG_SRC_EXTRA", ()),
-            *sorted(f"{parts.scheme}://{host}" for host in hosts),
-        )
+        origins.update(f"{parts.scheme}://{host}" for host in hosts)
+    if origins:
+        app.config["CSP_IMG_SRC_EXTRA"] = (*app.config.get("CSP_IMG_SRC_EXTRA", ()), *sorted(origins))

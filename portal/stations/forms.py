@@ -67,6 +67,11 @@ class StationForm(PortalForm):
     phone = StringField(_l("Contact phone (optional)"), validators=[Optional(), Length(max=30)])
     union_code = SelectField(_l("Operating union"), choices=[], validate_choice=False)
     external_id = StringField(_l("External id (optional)"), validators=[Optional(), Length(max=64)])
+    is_suspended = BooleanField(_l("Temporarily closed (shown as such whatever the opening hours say)"))
+    public_notice = StringField(
+        _l("Notice to visitors (optional)"),
+        validators=[Optional(), Length(max=200, message=_l("At most 200 characters."))],
+    )
 
     def data_for_service(self) -> dict:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}

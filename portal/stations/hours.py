@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -221,6 +221,36 @@ def is_open_at(schedule: Schedule, moment: datetime) -> bool:
     local = moment.astimezone(LOCAL_ZONE)
     day, minute = local.weekday(), local.hour * 60 + local.minute
     return any(d == day and start <= minute < end for d, start, end in schedule.intervals)
+
+
+def next_opening(schedule: Schedule, moment: datetime) -> datetime | None:
+    """The first minute at or after ``moment`` at which the station is open, in Beijing time.
+
+    ``moment`` itself (to the minute) when it is open then; ``None`` when the hours never open
+    (cannot happen for parsed hours, which always have a range) or are always open and so
+    never "open" again. ``moment`` must be timezone-aware.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise TypeError("next_opening needs a timezone-aware datetime")
+    if schedule.always_open or not schedule.intervals:
+        return None
+    local = moment.astimezone(LOCAL_ZONE).replace(second=0, microsecond=0)
+    midnight = local.replace(hour=0, minute=0)
+    minute = local.hour * 60 + local.minute
+    weekday = local.weekday()
+    # Eight days: today's later ranges, the six days after, and today's weekday a week on.
+    for offset in range(8):
+        day = (weekday + offset) % 7
+        for d, start, end in schedule.intervals:  # sorted by day, then start
+            if d != day:
+                continue
+            if offset == 0 and end <= minute:
+                continue
+            if offset == 0 and start <= minute:
+                return local
+            # Wall-clock arithmetic: Asia/Shanghai has no daylight saving.
+            return (midnight + timedelta(days=offset, minutes=start)).replace(tzinfo=LOCAL_ZONE)
+    return None
 
 
 def is_overnight(start: str, end: str) -> bool:

@@ -7,9 +7,16 @@ The rules:
 * every bad row is reported with its row number (the header is row 1) and the reason;
 * a file with errors imports nothing, unless the person asks to import the valid rows;
 * a station already known — same ``external_id``, or else same name + address — is updated,
-  so importing the same file twice creates nothing twice;
-* ``union_code`` may be empty: the station then belongs to the importing staff member's union
-  (or to the root of the tree for the command line); a named union must lie in their scope.
+  so importing the same file twice creates nothing twice. Only stations inside the importer's
+  scope are ever matched (the command line, with no actor, acts everywhere): a row that looks
+  like a station of another district is a new station of one's own, never a takeover, and a
+  row naming the ``external_id`` of a station outside the scope is refused;
+* ``union_code`` may be empty: a new station then belongs to the importing staff member's union
+  (or to the root of the tree for the command line), an updated one keeps its union; a named
+  union must lie in their scope;
+* a file that cannot be read (not UTF-8, empty, wrong header) is refused as a whole with the
+  reason; a row that cannot be read (a NUL character, a field beyond the CSV reader's limit) is
+  a row error like any other.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from portal.core import audit, scope
 from portal.core.db import utcnow
+from portal.core.exports import unescape_spreadsheet
 from portal.core.validators import InvalidInput
 from portal.extensions import db
 from portal.stations.models import Station
@@ -52,8 +60,17 @@ class ImportReport:
         return self.total - self.error_count
 
 
+class _RowError(Exception):
+    """A row the CSV reader could not read; its message is for the person who uploaded the file."""
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(str(message))
+
+
 class _Rows:
-    """Decoded CSV rows with their row numbers; a bad header is reported, not raised."""
+    """Decoded CSV rows with their row numbers. A file that cannot be read raises InvalidInput;
+    a row that cannot be read is yielded as a ``_RowError`` in place of its fields."""
 
     def __init__(self, data: bytes | str):
         if isinstance(data, bytes):
@@ -64,9 +81,15 @@ class _Rows:
                     _l("The file is not UTF-8 text. Save it from Excel as “CSV UTF-8”."), field="file"
                 ) from None
         data = data.removeprefix("\ufeff")
-        self.reader = csv.DictReader(io.StringIO(data, newline=""))
-        header = [(h or "").strip().lower() for h in (self.reader.fieldnames or [])]
-        missing = [c for c in REQUIRED if c not in header]
+        if not data.strip():
+            raise InvalidInput(_l("The file is empty."), field="file")
+        self.reader = csv.reader(io.StringIO(data, newline=""))
+        try:
+            first = next(self.reader, [])
+        except csv.Error:
+            first = []
+        self.header = [h.strip().lower() for h in first]
+        missing = [c for c in REQUIRED if c not in self.header]
         if missing:
             raise InvalidInput(
                 _l(
@@ -76,11 +99,28 @@ class _Rows:
                 ),
                 field="file",
             )
-        self.reader.fieldnames = header
 
     def __iter__(self):
-        for number, row in enumerate(self.reader, start=2):
-            yield number, {k: (v or "") for k, v in row.items() if k is not None}
+        number = 1
+        while True:
+            number += 1
+            try:
+                values = next(self.reader)
+            except StopIteration:
+                return
+            except csv.Error:  # a field longer than csv.field_size_limit(); the reader goes on after it
+                yield number, _RowError(_l("A field in this row is too long to read."))
+                continue
+            if not any(v.strip() for v in values):
+                number -= 1  # a blank line (Excel leaves some at the end) is not a row
+                continue
+            if any("\x00" in v for v in values):
+                # PostgreSQL cannot store it, and no station name needs it.
+                yield number, _RowError(_l("This row contains a NUL character (a null byte); remove it."))
+                continue
+            # An export guards cells that start like a formula with an apostrophe: take it off again.
+            values = [unescape_spreadsheet(v) for v in values]
+            yield number, dict(zip(self.header, values + [""] * (len(self.header) - len(values)), strict=False))
 
 
 def import_stations(
@@ -90,17 +130,20 @@ def import_stations(
     report = ImportReport()
     rows = _Rows(data)
     union_ids = _UnionResolver(actor)
-    known_external, known_name_address = _known_keys()
+    known_external, known_name_address = _known_keys(actor)
     seen: dict[tuple, int] = {}
-    inserts: list[dict] = []
+    inserts: list[tuple[int, dict]] = []
     updates: list[dict] = []
     for number, row in rows:
         report.total += 1
         if progress and report.total % 10_000 == 0:
             progress(report.total)
+        if isinstance(row, _RowError):
+            _error(report, number, str(row.message))
+            continue
         try:
             fields = clean_station_fields(row)
-            fields["union_id"] = union_ids.resolve(row.get("union_code", "").strip())
+            union_id = union_ids.resolve(row.get("union_code", "").strip())
         except InvalidInput as exc:
             _error(report, number, str(exc.message))
             continue
@@ -115,14 +158,18 @@ def import_stations(
             else known_name_address.get((fields["name"], fields["address"]))
         )
         if existing is None:
-            inserts.append(fields)
+            inserts.append((number, {**fields, "union_id": union_id or union_ids.default_id}))
         else:
-            updates.append({"_id": existing, **fields})
+            station_id, current_union_id = existing
+            updates.append({"_id": station_id, **fields, "union_id": union_id or current_union_id})
+    if actor is not None:
+        inserts = _refuse_outside_external_ids(report, inserts)
+    report.errors.sort()
     if progress:
         progress(report.total)
     if report.error_count and not valid_rows_only:
         return report
-    _write(inserts, updates)
+    _write([fields for _number, fields in inserts], updates)
     report.created, report.updated, report.imported = len(inserts), len(updates), True
     if actor is not None and (inserts or updates):
         audit.record(
@@ -141,15 +188,41 @@ def _error(report: ImportReport, number: int, message: str) -> None:
         report.errors.append((number, message))
 
 
-def _known_keys() -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+def _known_keys(actor) -> tuple[dict[str, tuple[int, int]], dict[tuple[str, str], tuple[int, int]]]:
+    """The stations a row may update — those in the actor's scope (all for the command line) —
+    by external id and by (name, address), as (station id, union id)."""
+    stmt = select(Station.id, Station.union_id, Station.external_id, Station.name, Station.address)
+    if actor is not None:
+        stmt = scope.scoped(stmt, actor, Station.union_id)
     by_external, by_name_address = {}, {}
-    for station_id, external_id, name, address in db.session.execute(
-        select(Station.id, Station.external_id, Station.name, Station.address)
-    ):
+    for station_id, union_id, external_id, name, address in db.session.execute(stmt):
         if external_id:
-            by_external[external_id] = station_id
-        by_name_address[(name, address)] = station_id
+            by_external[external_id] = (station_id, union_id)
+        by_name_address[(name, address)] = (station_id, union_id)
     return by_external, by_name_address
+
+
+def _refuse_outside_external_ids(report: ImportReport, inserts: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """External ids are unique across the country: a new row may not take one that a station
+    outside the importer's scope already has (it could neither be updated nor inserted)."""
+    wanted = [fields["external_id"] for _number, fields in inserts if fields["external_id"]]
+    taken: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        taken.update(db.session.scalars(select(Station.external_id).where(Station.external_id.in_(chunk))))
+    if not taken:
+        return inserts
+    kept = []
+    for number, fields in inserts:
+        if fields["external_id"] in taken:
+            message = _l(
+                "The external id %(external_id)s belongs to a station outside the part of the tree you manage.",
+                external_id=fields["external_id"],
+            )
+            _error(report, number, str(message))
+        else:
+            kept.append((number, fields))
+    return kept
 
 
 class _UnionResolver:
@@ -163,9 +236,10 @@ class _UnionResolver:
             raise InvalidInput(_l("Load the union tree first (flask seed-demo)."), field="file")
         self.default_id = default.id
 
-    def resolve(self, code: str) -> int:
+    def resolve(self, code: str) -> int | None:
+        """The id of the union named by ``code``; None when the row names none."""
         if not code:
-            return self.default_id
+            return None
         if code not in self.cache:
             union = db.session.scalars(select(Union).where(Union.code == code)).first()
             if union is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import TimestampMixin, UTCDateTime, one_of, utcnow
@@ -45,6 +45,20 @@ AMENITY_LABELS = {
     "wifi": _l("Wi-Fi"),
     "ebike_charging": _l("E-bike charging"),
     "books": _l("Books"),
+}
+
+# Each amenity's symbol in the UI icon sprite (static/img/icons.svg): one cached file for every icon.
+AMENITY_ICONS = {
+    "water": "water",
+    "microwave": "microwave",
+    "charging": "plug",
+    "toilet": "toilet",
+    "rest": "seat",
+    "aircon": "snow",
+    "first_aid": "aid-kit",
+    "wifi": "wifi",
+    "ebike_charging": "ebike",
+    "books": "book",
 }
 
 
@@ -79,6 +93,11 @@ class Station(TimestampMixin, db.Model):
     union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"), nullable=False, index=True)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Staff closed it for a while (repairs, a holiday): shown as 暂停开放 whatever the hours say.
+    is_suspended: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    # What staff tell every visitor ("暂停开放至12月5日"); the only station text the public page
+    # shows that is not a fact of the station itself. Workers' reports stay private.
+    public_notice: Mapped[str | None] = mapped_column(String(200))
 
     union = relationship("Union")
 

@@ -41,7 +41,10 @@ _POSTGRES_BOX = (
     "WHERE s.lat BETWEEN %(south)s AND %(north)s AND s.lng BETWEEN %(west)s AND %(east)s "
     "AND s.is_active AND (s.amenity_mask & %(mask)s) = %(mask)s"
 )
-_DETAILS = "SELECT id, lat, lng, open_hours, name, address, amenity_mask FROM stations WHERE id IN ({ids})"
+_DETAILS = (
+    "SELECT id, lat, lng, open_hours, name, address, amenity_mask, is_suspended, public_notice "
+    "FROM stations WHERE id IN ({ids})"
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Hit:
     station_id: int
     distance_m: float
     open_now: bool
-    row: tuple  # (id, lat, lng, open_hours, name, address, amenity_mask)
+    row: tuple  # (id, lat, lng, open_hours, name, address, amenity_mask, is_suspended, public_notice)
 
 
 def _cursor():

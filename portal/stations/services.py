@@ -1,6 +1,7 @@
-"""Station rules: finding, showing, managing within scope, problem reports, export.
+"""Station rules: finding, showing, managing within scope, export.
 
-The nearest-station search is in ``search.py`` and the CSV import in ``importer.py``.
+The nearest-station search is in ``search.py``, the CSV import in ``importer.py`` and the
+problem reports in ``reports.py``.
 """
 
 from __future__ import annotations
@@ -11,22 +12,20 @@ from datetime import datetime
 from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.core import audit, exports, scope
 from portal.core.db import utcnow
-from portal.core.errors import InvalidTransition, NotAllowed, NotFound
+from portal.core.errors import NotAllowed, NotFound
 from portal.core.geo import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
-from portal.core.validators import InvalidInput, clean_line, clean_prose
+from portal.core.validators import InvalidInput, clean_line
 from portal.extensions import db
 from portal.stations import search
-from portal.stations.hours import OpenHoursError, is_open_at, normalise_open_hours, parse_open_hours
+from portal.stations.hours import OpenHoursError, is_open_at, next_opening, normalise_open_hours, parse_open_hours
 from portal.stations.models import (
     AMENITIES,
-    REPORT_KINDS,
     Station,
-    StationReport,
     amenity_codes,
     amenity_mask,
 )
@@ -40,17 +39,84 @@ EXPORT_COLUMNS = ("name", "address", "lat", "lng", "amenities", "open_hours", "u
 
 
 @dataclass(frozen=True)
+class Status:
+    """What a visitor is told about a station now: open, resting until ``opens_at`` (outside its
+    hours), or suspended (staff closed it for a while: 暂停开放)."""
+
+    state: str  # "open", "resting", "suspended"
+    opens_at: datetime | None = None  # Asia/Shanghai, when resting
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+
+@dataclass(frozen=True)
 class Found:
-    station: Station
+    station: Station | Card
     distance_m: float | None
-    open_now: bool
+    status: Status
+
+    @property
+    def open_now(self) -> bool:
+        return self.status.is_open
+
+
+def station_status(station: Station | Card, now: datetime | None = None) -> Status:
+    if station.is_suspended:
+        return Status("suspended")
+    now = now or utcnow()
+    try:
+        schedule = parse_open_hours(station.open_hours)
+    except OpenHoursError:  # stored hours are checked on the way in; never fail a page on one
+        return Status("resting")
+    if is_open_at(schedule, now):
+        return Status("open")
+    return Status("resting", next_opening(schedule, now))
 
 
 def is_open_now(station: Station, now: datetime | None = None) -> bool:
-    try:
-        return is_open_at(parse_open_hours(station.open_hours), now or utcnow())
-    except OpenHoursError:
-        return False
+    return station_status(station, now).is_open
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a list or a map shows of a station: read with the search, without ORM objects."""
+
+    id: int
+    lat: float
+    lng: float
+    open_hours: str
+    name: str
+    address: str
+    amenity_mask: int
+    is_suspended: bool = False
+    public_notice: str | None = None
+
+    @property
+    def amenities(self) -> list[str]:
+        return amenity_codes(self.amenity_mask)
+
+
+def _nearest(lat, lng, *, limit, mask, open_now, radius_m, now) -> list[search.Hit]:
+    """``search.nearest``, where a station staff closed for now is not open whatever its hours say.
+
+    The search judges opening hours only; with "open now" asked, suspended stations are dropped
+    and the search asked again for as many more (rarely needed: few stations are suspended).
+    """
+    want = limit
+    while True:
+        hits = search.nearest(lat, lng, limit=want, mask=mask, open_now=open_now, radius_m=radius_m, now=now)
+        if not open_now:
+            return hits
+        kept = [h for h in hits if not _suspended(h)]
+        if len(kept) == len(hits) or len(kept) >= limit or len(hits) < want or want >= search.MAX_LIMIT:
+            return kept[:limit]
+        want = min(search.MAX_LIMIT, limit + len(hits) - len(kept))
+
+
+def _suspended(hit: search.Hit) -> bool:
+    return bool(hit.row[7])
 
 
 def nearby(
@@ -63,17 +129,35 @@ def nearby(
     radius_m: float | None = None,
     now: datetime | None = None,
 ) -> list[Found]:
-    """The nearest stations as objects, nearest first (one query to load them)."""
-    hits = search.nearest(
-        lat, lng, limit=limit, mask=amenity_mask(amenities), open_now=open_now, radius_m=radius_m, now=now
-    )
-    by_id = {
-        s.id: s
-        for s in db.session.scalars(
-            select(Station).where(Station.id.in_([h.station_id for h in hits])).options(joinedload(Station.union))
-        )
-    }
-    return [Found(by_id[h.station_id], h.distance_m, h.open_now) for h in hits if h.station_id in by_id]
+    """The nearest stations as cards, nearest first, straight from the search's rows (no ORM objects)."""
+    now = now or utcnow()
+    hits = _nearest(lat, lng, limit=limit, mask=amenity_mask(amenities), open_now=open_now, radius_m=radius_m, now=now)
+    found = []
+    for h in hits:
+        card = Card(*h.row[:7], bool(h.row[7]), h.row[8])
+        found.append(Found(card, h.distance_m, station_status(card, now)))
+    return found
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """The finder's answer around a point: the stations within the radius, and — only when
+    fewer than asked lie within it — a few beyond it, to be shown apart as far ones."""
+
+    near: list[Found]
+    far: list[Found]
+    radius_m: float
+
+
+FAR_SHOWN = 5
+
+
+def nearby_within(
+    lat: float, lng: float, *, radius_m: float, limit: int = search.DEFAULT_LIMIT, amenities=(), open_now=False
+) -> Nearby:
+    found = nearby(lat, lng, limit=limit, amenities=amenities, open_now=open_now)
+    near = [f for f in found if f.distance_m <= radius_m]
+    return Nearby(near, found[len(near) :][:FAR_SHOWN], radius_m)
 
 
 def nearby_summaries(
@@ -87,9 +171,8 @@ def nearby_summaries(
     now: datetime | None = None,
 ) -> list[dict]:
     """The nearest stations as plain dicts for the API: one light query, no ORM objects."""
-    hits = search.nearest(
-        lat, lng, limit=limit, mask=amenity_mask(amenities), open_now=open_now, radius_m=radius_m, now=now
-    )
+    now = now or utcnow()
+    hits = _nearest(lat, lng, limit=limit, mask=amenity_mask(amenities), open_now=open_now, radius_m=radius_m, now=now)
     return [
         {
             "id": h.station_id,
@@ -99,7 +182,7 @@ def nearby_summaries(
             "lng": h.row[2],
             "distance_m": round(h.distance_m),
             "amenities": amenity_codes(h.row[6]),
-            "open_now": h.open_now,
+            "open_now": h.open_now and not _suspended(h),
         }
         for h in hits
     ]
@@ -123,24 +206,28 @@ def search_by_keyword(
         select(Station)
         .where(Station.is_active.is_(True), or_(Station.name.like(f"%{query}%"), Station.address.like(f"%{query}%")))
         .where(Station.amenity_mask.op("&")(mask) == mask)
-        .options(joinedload(Station.union))
         .order_by(Station.name)
         .limit(500)
     )
     now = now or utcnow()
     found = []
     for station in db.session.scalars(stmt):
-        is_open = is_open_now(station, now)
-        if open_now and not is_open:
+        status = station_status(station, now)
+        if open_now and not status.is_open:
             continue
         distance = haversine_m(near[0], near[1], station.lat, station.lng) if near is not None else None
-        found.append(Found(station, distance, is_open))
+        found.append(Found(station, distance, status))
     if near is not None:
         found.sort(key=lambda f: (f.distance_m, f.station.id))
     return found[:limit]
 
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL, where a larger number is an error
+
+
 def get_public(station_id: int) -> Station:
+    if not 0 < station_id <= MAX_ID:
+        raise NotFound()
     station = db.session.scalars(
         select(Station).where(Station.id == station_id, Station.is_active.is_(True)).options(joinedload(Station.union))
     ).first()
@@ -149,21 +236,32 @@ def get_public(station_id: int) -> Station:
     return station
 
 
-def open_reports(station: Station) -> list[StationReport]:
-    stmt = (
-        select(StationReport)
-        .where(StationReport.station_id == station.id, StationReport.status == "open")
-        .order_by(StationReport.created_at.desc())
-    )
-    return list(db.session.scalars(stmt))
-
-
 def centre_of(code: str | None) -> tuple[float, float, str] | None:
     """(lat, lng, name) of a city or county to search around, from the union tree."""
     union = unions.find_by_code(code)
     if union is None or union.lat is None or union.level not in ("city", "county"):
         return None
     return union.lat, union.lng, union.name.removesuffix("总工会")
+
+
+def work_district_code(user) -> str | None:
+    """The code of the county union of the district someone works in, when the portal knows it:
+    from their membership's union, else from what they gave on a membership application."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    from portal.membership import services as membership
+
+    region = None
+    current = membership.membership_of(user)
+    if current is not None and current.status == "active":
+        region = db.session.scalar(select(Union.region_code).where(Union.id == current.union_id))
+    if not region:
+        region = next(
+            (a.work_region_code for a in membership.applications_of(user) if getattr(a, "work_region_code", None)), None
+        )
+    if not region:
+        return None
+    return db.session.scalar(select(Union.code).where(Union.level == "county", Union.region_code == region).limit(1))
 
 
 # --- Managing (staff, within their scope) -----------------------------------------------------------------
@@ -239,9 +337,17 @@ def _union_for(actor, union_code: str | None) -> Union:
     return union
 
 
+def clean_notice_fields(data: dict) -> dict:
+    """What staff tell visitors: a notice and whether the station is closed for now (staff form only)."""
+    return {
+        "public_notice": clean_line(data.get("public_notice"), max_length=200, field="public_notice") or None,
+        "is_suspended": bool(data.get("is_suspended")),
+    }
+
+
 def create_station(actor, data: dict) -> Station:
     """Staff add a station to a union in their subtree."""
-    fields = clean_station_fields(data)
+    fields = clean_station_fields(data) | clean_notice_fields(data)
     union = _union_for(actor, data.get("union_code"))
     station = Station(union=union, **fields)
     db.session.add(station)
@@ -258,7 +364,7 @@ def _require_scope(actor, station: Station) -> None:
 
 def update_station(actor, station: Station, data: dict) -> Station:
     _require_scope(actor, station)
-    fields = clean_station_fields(data)
+    fields = clean_station_fields(data) | clean_notice_fields(data)
     union = _union_for(actor, data.get("union_code") or station.union.code)
     for key, value in fields.items():
         setattr(station, key, value)
@@ -289,20 +395,10 @@ def staff_list(actor, *, query: str = "", include_inactive: bool = True, page: i
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def open_report_counts(station_ids: list[int]) -> dict[int, int]:
-    if not station_ids:
-        return {}
-    stmt = (
-        select(StationReport.station_id, func.count(StationReport.id))
-        .where(StationReport.station_id.in_(station_ids), StationReport.status == "open")
-        .group_by(StationReport.station_id)
-    )
-    return dict(db.session.execute(stmt).all())
-
-
-def export_csv(actor) -> str:
-    """The stations in the actor's scope (all of them for the command line, actor None) as CSV,
-    with a BOM so that Excel reads the Chinese right."""
+def export_rows(actor):
+    """The stations in the actor's scope (all of them for the command line, actor None), as rows
+    of EXPORT_COLUMNS — the importer's own format, so an export can be edited and imported back.
+    Write them with ``core.exports`` (formula-safe cells; the importer takes the guards off)."""
     stmt = select(Station).options(joinedload(Station.union))
     if actor is not None:
         stmt = scope.scoped(stmt, actor, Station.union_id)
@@ -320,67 +416,12 @@ def export_csv(actor) -> str:
         ]
         for s in db.session.scalars(stmt.order_by(Station.id))
     )
-    return exports.csv_text(EXPORT_COLUMNS, rows)
+    return rows
 
 
-# --- Problem reports -----------------------------------------------------------------------------------------
-
-
-def report_problem(user, station: Station, *, kind: str, text: str | None) -> StationReport:
-    """A worker tells the station's union that something is wrong there."""
-    if kind not in REPORT_KINDS:
-        raise InvalidInput(_l("Please choose what is wrong."), field="kind")
-    text = clean_prose(text)
-    if kind == "other" and not text:
-        raise InvalidInput(_l("Please describe the problem."), field="text")
-    if len(text) > 500:
-        raise InvalidInput(_l("At most 500 characters."), field="text")
-    report = StationReport(station=station, reporter_id=user.id, kind=kind, text=text)
-    db.session.add(report)
-    db.session.flush()
-    return report
-
-
-def reports_in_scope(actor, *, status: str = "open", page: int = 1, per_page: int = 20):
-    stmt = (
-        select(StationReport)
-        .join(StationReport.station)
-        .options(joinedload(StationReport.station).joinedload(Station.union), joinedload(StationReport.reporter))
-        .order_by(StationReport.created_at.desc(), StationReport.id.desc())
-    )
-    stmt = scope.scoped(stmt, actor, Station.union_id)
-    if status in ("open", "resolved"):
-        stmt = stmt.where(StationReport.status == status)
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
-
-
-def resolve_report(actor, report_id: int, note: str | None) -> StationReport:
-    stmt = scope.scoped(
-        select(StationReport).join(StationReport.station).where(StationReport.id == report_id), actor, Station.union_id
-    )
-    report = db.session.scalars(stmt).first()
-    if report is None:
-        raise NotFound()
-    note = clean_prose(note)[:500] or None
-    result = db.session.execute(
-        update(StationReport)
-        .where(StationReport.id == report.id, StationReport.status == "open")
-        .values(status="resolved", resolved_at=utcnow(), resolved_by_id=actor.id, resolution_note=note)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise InvalidTransition(_l("This report has already been resolved."))
-    db.session.refresh(report)
-    audit.record(
-        "station_report.resolved",
-        report,
-        actor=actor,
-        union_id=report.station.union_id,
-        from_state="open",
-        to_state="resolved",
-        note=note,
-    )
-    return report
+def export_csv(actor) -> str:
+    """``export_rows`` as CSV text, with a BOM so that Excel reads the Chinese right."""
+    return exports.csv_text(EXPORT_COLUMNS, export_rows(actor))
 
 
 # --- Navigation ----------------------------------------------------------------------------------------------

@@ -5,10 +5,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.stations.hours import (
+    LOCAL_ZONE,
     OpenHoursError,
     Schedule,
     is_open_at,
     is_overnight,
+    next_opening,
     normalise_open_hours,
     parse_open_hours,
     weekly_table,
@@ -394,3 +396,55 @@ def test_weekly_table_lists_what_was_written(case):
 )
 def test_chinese_day_names_as_staff_type_them(typed, canonical):
     assert normalise_open_hours(typed) == canonical
+
+
+# --- the next opening ("休息中 · 明天 08:00 开放") ------------------------------------------------
+
+
+def local(day: int, hhmm: str) -> datetime:
+    return at(day, hhmm).astimezone(LOCAL_ZONE)
+
+
+@pytest.mark.parametrize(
+    "hours, now, expected",
+    [
+        ("08:00-20:00", (0, "06:30"), (0, "08:00")),  # later today
+        ("08:00-20:00", (0, "20:00"), (1, "08:00")),  # closing is exclusive: tomorrow
+        ("08:00-20:00", (0, "12:00"), (0, "12:00")),  # open now: now
+        ("Mon-Fri 08:30-17:30", (4, "18:00"), (7, "08:30")),  # Friday evening: next Monday
+        ("Mon-Fri 08:30-17:30", (5, "10:00"), (7, "08:30")),  # Saturday: Monday
+        ("Mon 09:00-12:00", (0, "13:00"), (7, "09:00")),  # a week on, same weekday
+        ("Mon-Sat 08:00-12:00; Mon-Sat 14:00-18:00", (2, "12:30"), (2, "14:00")),  # lunch break
+        ("20:00-08:00", (1, "10:00"), (1, "20:00")),  # overnight hours, daytime
+        ("20:00-08:00", (1, "07:59"), (1, "07:59")),  # still open from the night before
+        ("Sun 22:00-02:00", (0, "01:00"), (0, "01:00")),  # Sunday night into Monday
+        ("Sun 22:00-02:00", (0, "02:00"), (6, "22:00")),
+    ],
+)
+def test_next_opening(hours, now, expected):
+    assert next_opening(parse_open_hours(hours), at(*now)) == local(*expected)
+
+
+def test_next_opening_is_none_when_always_open_and_judged_in_shanghai():
+    assert next_opening(parse_open_hours("24h"), at(0, "03:00")) is None
+    # 23:30 UTC on Sunday is 07:30 Monday in Beijing: opens at 08:00 that Monday.
+    sunday_utc = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
+    assert next_opening(parse_open_hours("Mon 08:00-09:00"), sunday_utc) == local(7, "08:00")
+    with pytest.raises(TypeError):
+        next_opening(parse_open_hours("08:00-20:00"), datetime(2026, 11, 23, 8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    case=st.sampled_from(["08:00-20:00", "Mon-Fri 08:30-17:30", "20:00-08:00", "Sat 22:00-02:00; Tue 09:00-10:00"]),
+    minute=st.integers(0, 7 * 1440 - 1),
+)
+def test_next_opening_is_open_and_nothing_before_it_is(case, minute):
+    schedule = parse_open_hours(case)
+    now = at(0, "00:00") + timedelta(minutes=minute)
+    opening = next_opening(schedule, now)
+    assert is_open_at(schedule, opening)
+    step = now
+    while step < opening - timedelta(minutes=1):
+        assert not is_open_at(schedule, step)
+        step += timedelta(minutes=7)

@@ -48,7 +48,7 @@ def test_district_picker_searches_around_the_district(client, tree, add_stations
         db.session.commit()
     add_stations([(45.7100, 126.6626)])
     html = page_text(client.get("/stations?region=CA1"))
-    assert "离香坊区最近的驿站" in html and "驿站0" in html
+    assert "香坊区附近" in html and "驿站0" in html
 
 
 def test_keyword_search(client, add_stations):
@@ -60,6 +60,10 @@ def test_keyword_search(client, add_stations):
 def test_bad_positions_are_ignored_not_crashed(client, add_stations):
     for query in ("lat=abc&lng=1", "lat=95&lng=1", "lat=nan&lng=nan", "region=NOPE", "q=" + "长" * 500):
         assert client.get(f"/stations?{query}").status_code == 200
+    # Digits other than 0-9 are no position (float() would read "١٢" as 12); full-width ones are.
+    add_stations([(45.71, 126.66)])
+    assert "驿站0" not in page_text(client.get("/stations?lat=٤٥.٧١&lng=١٢٦.٦٦"))
+    assert "驿站0" in page_text(client.get("/stations?lat=４５.７１&lng=１２６.６６"))
 
 
 def test_detail_has_hours_amenities_phone_and_converted_navigation_links(client, add_stations, app):
@@ -112,7 +116,9 @@ def test_map_page_embeds_the_same_stations_safely(client, add_stations, app):
     )
 
 
-def test_workers_report_problems_and_the_station_shows_a_notice(client, add_stations, make_user, app):
+def test_workers_report_problems_and_the_station_says_only_that_it_is_being_checked(
+    client, add_stations, make_user, app
+):
     (sid,) = add_stations([(45.71, 126.66)])
     r = client.post(f"/stations/{sid}", data={"kind": "no_water"})
     assert r.status_code == 302 and "/auth/login" in r.headers["Location"]  # sign in first
@@ -123,8 +129,9 @@ def test_workers_report_problems_and_the_station_shows_a_notice(client, add_stat
     assert r.status_code == 422 and "请描述遇到的问题" in page_text(r)
     r = post_form(client, f"/stations/{sid}", {"kind": "no_water", "text": "饮水机坏了"})
     assert r.status_code == 303
-    html = page_text(client.get(f"/stations/{sid}"))
-    assert "有职工反馈此处存在问题" in html and "没有饮用水" in html and "饮水机坏了" in html
+    assert "有人反馈问题，工会正在核实" in page_text(app.test_client().get(f"/stations/{sid}"))
+    assert "饮水机坏了" not in page_text(app.test_client().get(f"/stations/{sid}"))
+    assert "饮水机坏了" in page_text(client.get(f"/stations/{sid}"))  # the reporter sees their own
 
 
 @pytest.fixture
@@ -220,7 +227,7 @@ def test_staff_resolve_reports_in_their_scope(app, client, staff_world, make_use
         client, f"/staff/stations/reports/{mine}/resolve", {"note": "已更换充电器"}, token_from="/staff/stations"
     )
     assert r.status_code == 303
-    assert "有职工反馈" not in page_text(client.get(f"/stations/{staff_world['mine']}"))
+    assert "有人反馈问题" not in page_text(client.get(f"/stations/{staff_world['mine']}"))
     assert "已更换充电器" in page_text(client.get("/staff/stations/reports?status=resolved"))
 
 
@@ -241,3 +248,60 @@ def test_station_services_refuse_staff_outside_their_subtree(app, staff_world):
             )
         db.session.rollback()
         assert db.session.get(Station, staff_world["theirs"]).is_active
+
+
+# --- The map without a tile server (issue 7, UX4) ----------------------------------------------------
+
+
+def test_without_tiles_the_map_page_opens_on_the_list_and_says_why(app, client, add_stations):
+    add_stations([(45.7100, 126.6626)])
+    assert not app.config["STATION_MAP_TILES"]
+    html = page_text(client.get(f"/stations/map?{HERE}"))
+    assert "尚未配置底图" in html
+    assert html.index('class="plain-list map-list"') < html.index('id="station-map"')  # the list first
+    assert 'class="station-map markers-only"' in html
+
+
+def test_with_tiles_the_map_comes_first_and_its_hosts_are_allowed(app, add_stations):
+    from portal import create_app
+
+    add_stations([(45.7100, 126.6626)])
+    tiles = "https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=k"
+    labels = "https://t{s}.tianditu.gov.cn/cva_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=k"
+    other = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "STATION_MAP_TILES": tiles,
+            "STATION_MAP_LABEL_TILES": labels,
+            "STATION_MAP_TILE_SUBDOMAINS": "01234567",
+        },
+    )
+    r = other.test_client().get(f"/stations/map?{HERE}")
+    html = page_text(r)
+    assert "尚未配置底图" not in html and html.index('id="station-map"') < html.index('class="plain-list map-list"')
+    assert 'data-label-tiles="https://t{s}.tianditu.gov.cn/cva_w' in html
+    csp = r.headers["Content-Security-Policy"]
+    assert all(f"https://t{n}.tianditu.gov.cn" in csp for n in range(8))
+    with other.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/stations/{n}",
+        "/stations/map?lat=45.7&lng=126.6&page={n}",
+        "/staff/stations/{n}/edit",
+        "/staff/stations/{n}/deactivate",
+    ],
+)
+@pytest.mark.parametrize("n", [str(2**31), str(2**63 - 1)])
+def test_ids_beyond_the_integer_column_are_404_not_500(client, staff_world, path, n):
+    """On PostgreSQL the id columns are 32-bit: a bigger (but 64-bit) id must not reach the query."""
+    login_as(client, staff_world["county_staff"])
+    r = client.get(path.format(n=n))
+    assert 400 <= r.status_code < 500, (path, r.status_code)
+    for action in ("resolve", "reveal-phone"):
+        r = post_form(client, f"/staff/stations/reports/{n}/{action}", {}, token_from="/staff/stations")
+        assert r.status_code == 404

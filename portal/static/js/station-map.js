@@ -2,6 +2,7 @@
    Contract (see the station map template):
      div#station-map.station-map
        data-tiles          tile URL template ({s} {z} {x} {y}); empty = no tiles
+       data-label-tiles    optional second layer over the tiles (天地图 cva_w place names)
        data-tile-crs       "wgs84" (default) or "gcj02" (AMap, Tencent…)
        data-attribution    plain text credit for the tiles (shown as text)
        data-tile-subdomains  optional, default "abc"
@@ -62,6 +63,11 @@
   var built = window.PortalMap.createMap(container, TEXT);
   var map = built.map;
   var toMap = built.toMap;
+  if (attr("tiles") && attr("label-tiles")) {
+    L.tileLayer(attr("label-tiles"), { subdomains: attr("tile-subdomains") || "abc", maxZoom: 18 }).addTo(map);
+  }
+  // Without streets, a scale bar is what tells how far apart the markers are.
+  L.control.scale({ metric: true, imperial: false }).addTo(map);
 
   // Leaflet's close button says "Close popup" in English whatever the page.
   map.on("popupopen", function (event) {

@@ -1,15 +1,21 @@
 /* Station list: "use my location" and filter chips.
    Progressive enhancement only: without this file the form works as a plain
-   GET form with its own submit button.
+   GET form with its own submit button (its action ends in #results, so the
+   reader lands on the results again).
    Contract (see the station list template):
-     form#station-search              the search form (GET /stations)
+     form#station-search              the search form (GET /stations#results)
      input#search-lat, input#search-lng   hidden, filled with the position
      button#use-location[hidden]      shown only when geolocation can work;
                                       data-locating / data-denied / data-unavailable
                                       hold the status messages
      #location-status                 role=status, receives those messages
-     select[name=region], input[name=q]   cleared when the position is used
-     input[type=checkbox][name=amenity|open_now]   submit the form on change
+     select[name=region]              clears the position when chosen
+     input[name=q]                    typed words keep the position (distances stay shown)
+     input[type=checkbox][name=amenity|open_now]   apply at once: the same page is
+                                      fetched and its #results swapped in (no reload);
+                                      a failed fetch falls back to submitting the form
+     button[data-apply]               the no-script "apply" button, hidden here
+     #finder-live                     role=status, told the new results heading
    ES5 on purpose: old Android WebViews (inside WeChat) still matter. */
 (function () {
   "use strict";
@@ -44,18 +50,57 @@
     if (lngInput) { lngInput.value = ""; }
   }
 
-  /* Filter chips: with JavaScript a tick applies at once. */
+  /* Filter chips: with JavaScript a tick applies at once, without leaving the results. */
+  var apply = form.querySelector("[data-apply]");
+  if (apply) { apply.setAttribute("hidden", ""); }
+  var live = document.getElementById("finder-live");
+  var pending = null;
+
+  function query() {
+    var parts = [];
+    var elements = form.elements;
+    for (var i = 0; i < elements.length; i++) {
+      var el = elements[i];
+      if (!el.name || el.disabled) { continue; }
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) { continue; }
+      if (el.type === "submit" || el.type === "button") { continue; }
+      if (el.value === "" && el.type === "hidden") { continue; }
+      parts.push(encodeURIComponent(el.name) + "=" + encodeURIComponent(el.value));
+    }
+    return parts.join("&");
+  }
+
+  function swapResults() {
+    var results = document.getElementById("results");
+    if (!window.XMLHttpRequest || !window.DOMParser || !results) { submitForm(); return; }
+    var url = form.getAttribute("action").split("#")[0] + "?" + query();
+    if (pending) { pending.abort(); }
+    var xhr = new XMLHttpRequest();
+    pending = xhr;
+    results.setAttribute("aria-busy", "true");
+    xhr.open("GET", url);
+    xhr.onload = function () {
+      pending = null;
+      var fresh = xhr.status === 200 ?
+        new DOMParser().parseFromString(xhr.responseText, "text/html").getElementById("results") : null;
+      if (!fresh) { submitForm(); return; }
+      results.parentNode.replaceChild(fresh, results);
+      if (window.history && window.history.replaceState) { window.history.replaceState(null, "", url + "#results"); }
+      var heading = document.getElementById("results-title");
+      if (live) { live.textContent = heading ? heading.textContent : ""; }
+    };
+    xhr.onerror = function () { pending = null; submitForm(); };
+    xhr.send();
+  }
+
   form.addEventListener("change", function (event) {
     var target = event.target;
     if (target.type === "checkbox" && (target.name === "amenity" || target.name === "open_now")) {
-      submitForm();
+      swapResults();
     } else if (target.name === "region") {
       // Choosing a region by hand replaces an earlier "my location".
       clearPosition();
     }
-  });
-  form.addEventListener("input", function (event) {
-    if (event.target.name === "q") { clearPosition(); }
   });
 
   /* Use my location. Geolocation needs a secure context (HTTPS or localhost);
