@@ -1,7 +1,7 @@
 """station notice and suspension
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0005
 Create Date: 2026-11-29 02:53:24.353808
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0007'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
