@@ -51,12 +51,10 @@ def render_item(type_, obj, autogen_context):
 
 
 def include_name(name, type_, parent_names):
-    """Leave alone the tables the migrations manage by hand (SQLite's R*Tree index)."""
-    from portal.core.db import is_managed_table
+    """Leave alone what the migrations manage by hand (SQLite's R*Tree, PostgreSQL's GiST index)."""
+    from portal.core.db import include_in_autogenerate
 
-    if type_ == "table":
-        return is_managed_table(name)
-    return True
+    return include_in_autogenerate(name, type_, parent_names)
 
 
 def run_migrations_offline():

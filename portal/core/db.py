@@ -30,13 +30,24 @@ NAMING_CONVENTION = {
 }
 
 
-# Tables the migrations create by hand that SQLAlchemy does not model (SQLite's R*Tree
-# index of station positions and its shadow tables). Alembic's comparison skips them.
+# What the migrations create by hand and SQLAlchemy does not model: SQLite's R*Tree index of
+# station positions (and its shadow tables) and PostgreSQL's GiST index on the same positions.
+# Alembic's comparison skips them.
 UNMANAGED_TABLE_PREFIXES = ("station_rtree",)
+UNMANAGED_INDEXES = frozenset({"ix_stations_position"})
 
 
 def is_managed_table(name: str | None) -> bool:
     return not (name or "").startswith(UNMANAGED_TABLE_PREFIXES)
+
+
+def include_in_autogenerate(name: str | None, type_: str, parent_names) -> bool:
+    """Alembic's ``include_name``: leave alone what the migrations manage by hand."""
+    if type_ == "table":
+        return is_managed_table(name)
+    if type_ == "index":
+        return name not in UNMANAGED_INDEXES
+    return True
 
 
 def utcnow() -> datetime:

@@ -38,7 +38,7 @@ _SQLITE_BOX = (
 )
 _POSTGRES_BOX = (
     "SELECT s.id, s.lat, s.lng{extra} FROM stations AS s "
-    "WHERE s.lat BETWEEN %(south)s AND %(north)s AND s.lng BETWEEN %(west)s AND %(east)s "
+    "WHERE point(s.lng, s.lat) <@ box(point(%(west)s, %(south)s), point(%(east)s, %(north)s)) "
     "AND s.is_active AND (s.amenity_mask & %(mask)s) = %(mask)s"
 )
 _DETAILS = (

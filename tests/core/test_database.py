@@ -14,9 +14,9 @@ from portal.unions.models import Union
 
 
 def _include_name(name, type_, parent_names):
-    from portal.core.db import is_managed_table
+    from portal.core.db import include_in_autogenerate
 
-    return is_managed_table(name) if type_ == "table" else True
+    return include_in_autogenerate(name, type_, parent_names)
 
 
 def test_migrations_yield_exactly_the_models_schema(ctx):

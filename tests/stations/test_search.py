@@ -214,3 +214,18 @@ def test_search_equals_brute_force_for_stations_all_around_the_query(app, add_st
     add_stations(points, replace=True)
     with app.app_context():
         assert nearest_ids(*query, limit=limit) == brute_force(*query, limit=limit)
+
+
+def test_the_box_query_uses_the_spatial_index(ctx):
+    """SQLite walks its R*Tree, PostgreSQL its GiST index on point(lng, lat) — never every station."""
+    params = {"south": 45.6, "north": 45.8, "west": 126.5, "east": 126.8, "mask": 0}
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = connection.exec_driver_sql("EXPLAIN " + search._POSTGRES_BOX.format(extra=""), params).scalars().all()
+        assert any("ix_stations_position" in line for line in plan), plan
+    else:
+        sql = search._SQLITE_BOX.format(extra="")
+        plan = [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+        assert plan[0].startswith("SCAN r VIRTUAL TABLE INDEX") and "USING INTEGER PRIMARY KEY" in plan[1], plan
+    db.session.rollback()
