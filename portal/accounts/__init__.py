@@ -1,5 +1,10 @@
 """Accounts: registration, sign-in, profile, roles; the admin's account pages."""
 
+import re
+
+_USER_ID = re.compile(r"[0-9]{1,19}")
+MAX_ROW_ID = 2**63 - 1  # the largest id either database can hold
+
 
 def init_app(app) -> None:
     from flask_babel import lazy_gettext as _l
@@ -24,8 +29,10 @@ def init_app(app) -> None:
 
     @login_manager.user_loader
     def load_user(cookie_id: str):
+        # "<id>:<session token>". A forged or damaged value is simply "not signed in": ASCII digits
+        # only (str.isdigit() accepts ² and ١, which int() then refuses) and within 64 bits.
         user_id, _sep, token = cookie_id.partition(":")
-        if not user_id.isdigit():
+        if not _USER_ID.fullmatch(user_id) or int(user_id) > MAX_ROW_ID or not token:
             return None
         user = db.session.get(models.User, int(user_id))
         if user is None or user.session_token != token or not user.is_active:

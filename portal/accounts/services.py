@@ -163,6 +163,13 @@ def change_password(user: User, *, current: str, new: str) -> None:
     db.session.flush()
 
 
+def end_all_sessions(user: User) -> None:
+    """Signing out ends every session of the account: each login cookie (and remember-me cookie)
+    carries the session token, so a new token makes every earlier copy worthless."""
+    user.rotate_session_token()
+    db.session.flush()
+
+
 def age_of(user: User, today: date | None = None) -> int | None:
     """Age in whole years from the birth date read off the ID number."""
     if user.birth_date is None:

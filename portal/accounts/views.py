@@ -113,8 +113,12 @@ def login():
 
 @auth_bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    if current_user.is_authenticated:
+        # Every cookie issued so far carries the old token: copies of them stop working too.
+        services.end_all_sessions(current_user)
+        db.session.commit()
     session.clear()
+    logout_user()  # after clear(): it leaves the flag that makes Flask-Login delete the remember cookie
     flash(_("You have signed out."), "info")
     return redirect(url_for("main.home"), code=303)
 
