@@ -228,11 +228,11 @@ def edit_user(user_id: int):
         form.active.data = user.is_active
 
     def save():
+        if form.new_password.data:  # first: its hashing must run before anything is written
+            services.reset_password(current_user, user, form.new_password.data)
         services.update_account(
             current_user, user, role=form.role.data, union_code=form.union_code.data or None, active=form.active.data
         )
-        if form.new_password.data:
-            services.reset_password(current_user, user, form.new_password.data)
 
     if form.validate_on_submit() and save_form(form, save):
         flash(_("The account has been updated."), "success")

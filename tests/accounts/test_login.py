@@ -182,3 +182,28 @@ def test_a_forged_user_id_in_the_session_is_simply_not_signed_in(client, make_us
         sess["_user_id"] = cookie_id
     r = client.get("/me")
     assert r.status_code == 302 and "/auth/login" in r.headers["Location"]
+
+
+def test_a_password_changed_while_the_old_one_is_being_checked_does_not_sign_in(app, client, make_user, monkeypatch):
+    """The check runs outside the transaction (issue 7, S9), so the account is read again before it is used."""
+    from sqlalchemy import text
+
+    from portal.accounts import services
+    from portal.extensions import db
+
+    make_user(phone="13811112222")
+    with app.app_context():
+        real = services._hasher()
+
+    class ResetWhileChecking:
+        def verify(self, stored, password):
+            with db.engine.begin() as other:  # an admin resets the password at this very moment
+                other.execute(text("UPDATE users SET password_hash = 'reset' WHERE phone = '13811112222'"))
+            return real.verify(stored, password)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(services, "_hasher", lambda: ResetWhileChecking())
+    assert login(client, "13811112222").status_code == 422
+    assert client.get("/me").status_code == 302
