@@ -20,7 +20,7 @@ from portal.accounts.models import ROLE_LABELS, User
 from portal.core.forms import choices, form_view, render_form, save_form
 from portal.core.scope import require_role
 from portal.core.validators import InvalidInput, normalise_mobile
-from portal.core.web import LARGE_TEXT_COOKIE, is_safe_redirect
+from portal.core.web import LARGE_TEXT_COOKIE, is_safe_redirect, page_arg
 from portal.extensions import db, limiter
 from portal.unions import services as unions
 
@@ -176,7 +176,7 @@ def _union_choices():
 @admin_bp.route("/users")
 @require_role("admin")
 def users():
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     query = request.args.get("q", "")[:50]
     role = request.args.get("role") or None
     pagination = services.search_accounts(query=query, role=role, page=page)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
 from portal.core.errors import DomainError
-from portal.core.validators import InvalidInput
+from portal.core.validators import InvalidInput, fold_fullwidth
+from portal.core.web import arg_int
 from portal.stations import search, services
 from portal.stations.models import AMENITIES
 
@@ -22,31 +24,24 @@ def _domain_error(exc: DomainError):
     return jsonify(error=str(exc.message)), status
 
 
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
 def _number(name: str, low: float, high: float, *, required: bool = True) -> float | None:
-    raw = request.args.get(name)
-    if raw is None or raw.strip() == "":
+    raw = fold_fullwidth(request.args.get(name)).strip() or None
+    if raw is None:
         if required:
             raise InvalidInput(_("The parameter %(name)s is required.", name=name))
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
+    # ASCII decimals only: float() would also take "١٢", "1e308", "nan" and "infinity".
+    value = float(raw) if len(raw) <= 32 and _DECIMAL.fullmatch(raw) else math.nan
     if not math.isfinite(value) or not low <= value <= high:
         raise InvalidInput(_("%(name)s must be a number from %(low)s to %(high)s.", name=name, low=low, high=high))
     return value
 
 
 def _integer(name: str, low: int, default: int | None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    if not raw.strip().lstrip("+").isdigit():
-        raise InvalidInput(_("%(name)s must be a whole number.", name=name))
-    value = int(raw)
-    if value < low:
-        raise InvalidInput(_("%(name)s must be at least %(low)d.", name=name, low=low))
-    return value
+    return arg_int(name, default, low=low)
 
 
 def _flag(name: str) -> bool:

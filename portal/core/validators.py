@@ -22,18 +22,94 @@ class InvalidInput(DomainError):
     status_code = 422
 
 
-def normalise_text(value: str | None) -> str:
-    """NFKC folds full-width digits and letters typed with a Chinese IME."""
-    return unicodedata.normalize("NFKC", value or "").strip()
+# --- Text as people type it ----------------------------------------------------
+#
+# Chinese keyboards type full-width digits and letters (０-９, Ａ-Ｚ); identifiers fold them
+# to ASCII and then accept only 0-9. Prose is never NFKC-folded: NFKC turns the Chinese
+# punctuation ，。！？：；（） into ASCII. ``str.isdigit()`` and ``int()`` accept ², ١ and
+# other digits, so they are never used on input.
+
+_FULLWIDTH = {
+    cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)
+}
+_FULLWIDTH[0x3000] = 0x20  # ideographic space
+
+# Control and format characters (NUL, escape codes, bidi overrides, zero-width joiners
+# outside emoji are rare in this input) — never part of what someone meant to type.
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,18}")  # 18 digits always fit in 64 bits
+
+
+def fold_fullwidth(value: str | None) -> str:
+    """Full-width digits, Latin letters and the ideographic space as ASCII; nothing else."""
+    return (value or "").translate(_FULLWIDTH)
+
+
+def _drop_controls(value: str, keep: str = "") -> str:
+    return "".join(c for c in value if c in keep or unicodedata.category(c) not in _CONTROL_CATEGORIES)
+
+
+def _check_length(value: str, max_length: int | None, field: str | None) -> str:
+    if max_length is not None and len(value) > max_length:
+        raise InvalidInput(
+            _l("This can have at most %(count)d characters.", count=max_length),
+            field=field,
+        )
+    return value
+
+
+def clean_line(value: str | None, *, max_length: int | None = None, field: str | None = None) -> str:
+    """One line of text (a name, an address, a title, a search box): punctuation kept as typed.
+
+    NFC only (it composes, never changes punctuation); control characters dropped; runs of
+    whitespace, line breaks included, become one space.
+    """
+    text = unicodedata.normalize("NFC", value or "")
+    text = re.sub(r"\s+", " ", _drop_controls(text, keep="\t\n\r")).strip()
+    return _check_length(text, max_length, field)
+
+
+def clean_prose(value: str | None, *, max_length: int | None = None, field: str | None = None) -> str:
+    """Free text of several lines (notes, replies, reasons): punctuation and line breaks kept."""
+    text = unicodedata.normalize("NFC", value or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = _drop_controls(text, keep="\n\t")
+    lines = [line.rstrip() for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return _check_length(text, max_length, field)
+
+
+def parse_int(
+    raw: str | int | None,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+    field: str | None = None,
+    label: str | None = None,
+) -> int:
+    """A whole number typed or sent as ASCII digits (full-width folded); range-checked."""
+    text = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else fold_fullwidth(str(raw or "")).strip()
+    name = label or field or ""
+    if not _WHOLE_NUMBER.fullmatch(text):
+        raise InvalidInput(_l("%(name)s must be a whole number written with the digits 0-9.", name=name), field=field)
+    value = int(text)
+    if low is not None and value < low or high is not None and value > high:
+        if high is None:
+            message = _l("%(name)s must be at least %(low)d.", name=name, low=low)
+        elif low is None:
+            message = _l("%(name)s must be at most %(high)d.", name=name, high=high)
+        else:
+            message = _l("%(name)s must be a whole number from %(low)d to %(high)d.", name=name, low=low, high=high)
+        raise InvalidInput(message, field=field)
+    return value
 
 
 # --- Mainland mobile numbers ---------------------------------------------------
 
-_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def normalise_mobile(value: str | None) -> str:
-    raw = re.sub(r"[\s\-()]", "", normalise_text(value))
+    raw = re.sub(r"[\s\-()]", "", fold_fullwidth(value).replace("＋", "+").replace("－", "-"))
     if not raw:
         raise InvalidInput(_l("Please enter your mobile number."), field="phone")
     for prefix in ("+86", "0086"):
@@ -60,6 +136,7 @@ _PROVINCE_CODES = frozenset(
     + [50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83]
 )
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 
 GENDER_LABELS = {"male": _l("Male"), "female": _l("Female")}
@@ -90,10 +167,10 @@ def id_check_digit(first17: str) -> str:
 
 def parse_id_number(value: str | None, *, today: date | None = None) -> IdNumber:
     """Validate an 18-character resident ID number and derive birth date and gender."""
-    raw = re.sub(r"\s", "", normalise_text(value)).upper()
+    raw = re.sub(r"\s", "", fold_fullwidth(value)).upper()
     if not raw:
         raise InvalidInput(_l("Please enter your ID number."), field="id_number")
-    if len(raw) != 18 or not raw[:17].isdigit() or not (raw[17].isdigit() or raw[17] == "X"):
+    if not _ID_SHAPE.fullmatch(raw):
         raise InvalidInput(
             _l("An ID number has 18 characters: 17 digits and a final digit or X."),
             field="id_number",
@@ -129,7 +206,7 @@ NAME_MAX = 50
 
 
 def normalise_name(value: str | None) -> str:
-    name = re.sub(r"\s+", " ", normalise_text(value))
+    name = fold_fullwidth(clean_line(value))
     if not name:
         raise InvalidInput(_l("Please enter your real name."), field="name")
     if len(name) > NAME_MAX:

@@ -11,10 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.routing import IntegerConverter
 
 from portal.core import i18n
 from portal.core.errors import DomainError
+from portal.core.validators import parse_int
 from portal.extensions import db
 
 LARGE_TEXT_COOKIE = "large_text"
@@ -38,6 +40,54 @@ def redirect_back(default_endpoint: str = "main.home", **values):
         if is_safe_redirect(target):
             return redirect(target, code=303)
     return redirect(url_for(default_endpoint, **values), code=303)
+
+
+# --- Hostile input ---------------------------------------------------------------------
+
+MAX_DB_INTEGER = 2**63 - 1
+MAX_PAGE = 10_000
+
+
+class DatabaseIntegerConverter(IntegerConverter):
+    """``<int:…>`` that only matches ASCII digits a 64-bit database column can hold.
+
+    Werkzeug's own accepts any Unicode digit and any size; a number beyond 64 bits then
+    overflows in the database driver (a 500 on PostgreSQL). Beyond the range is a 404.
+    """
+
+    regex = r"[0-9]{1,19}"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_DB_INTEGER, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _has_control_character(value: str) -> bool:
+    # NUL (refused by PostgreSQL in text) and the other C0 controls apart from tab and line breaks.
+    return any(ord(c) < 32 and c not in "\t\n\r" or c == "\x7f" for c in value)
+
+
+def refuse_control_characters():
+    """A NUL byte or another control character in a query or form field is a 400, with a reason."""
+    values = [request.path]
+    for multi in (request.args, request.form if request.method == "POST" else {}):
+        for key, items in multi.lists() if multi else ():
+            values.append(key)
+            values.extend(items)
+    if any(_has_control_character(v) for v in values):
+        raise BadRequest(_("The request contains characters that are not allowed (such as a NUL byte)."))
+
+
+def arg_int(name: str, default: int | None, *, low: int = 1, high: int = MAX_DB_INTEGER) -> int | None:
+    """A query argument as a whole number; blank gives ``default``; anything else a clear 4xx."""
+    raw = request.args.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return parse_int(raw, low=low, high=high, field=name, label=name)
+
+
+def page_arg() -> int:
+    """``?page=`` for paginated lists."""
+    return arg_int("page", 1, low=1, high=MAX_PAGE)
 
 
 # --- Security headers -------------------------------------------------------------------
@@ -164,7 +214,9 @@ def handle_http_error(exc: HTTPException):
     code = exc.code or 500
     if code < 400:
         return exc
-    return render_error(code)
+    # A message we raised ourselves (BadRequest("…")) is shown; Werkzeug's English defaults are not.
+    message = exc.description if exc.description != type(exc).description else None
+    return render_error(code, message)
 
 
 def handle_csrf_error(exc: CSRFError):
@@ -190,6 +242,9 @@ def handle_unexpected_error(exc: Exception):
 
 
 def init_app(app) -> None:
+    # Before any blueprint adds its rules: every <int:…> in the app is the bounded one.
+    app.url_map.converters["int"] = DatabaseIntegerConverter
+    app.before_request(refuse_control_characters)
     app.jinja_env.add_extension("jinja2.ext.do")
     # Globals (not context values) so that imported macros can use them too.
     app.jinja_env.globals.update(

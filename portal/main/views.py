@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from portal.accounts import services as accounts
 from portal.core import notify
-from portal.core.web import LARGE_TEXT_COOKIE, redirect_back
+from portal.core.web import LARGE_TEXT_COOKIE, page_arg, redirect_back
 from portal.extensions import db
 from portal.main.tiles import TILES
 
@@ -29,7 +29,7 @@ def services():
 @bp.route("/messages")
 @login_required
 def messages():
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     pagination = notify.messages_for(current_user, page=page)
     return render_template("main/messages.html", title=_("Messages"), pagination=pagination)
 

@@ -22,7 +22,7 @@ from portal.core.db import utcnow
 from portal.core.errors import InvalidTransition, NotAllowed
 from portal.core.masking import mask_name
 from portal.core.notify import notify
-from portal.core.validators import InvalidInput, normalise_name, normalise_text
+from portal.core.validators import InvalidInput, clean_line, clean_prose, normalise_name
 from portal.extensions import db
 from portal.membership.choices import (
     EDUCATION,
@@ -104,7 +104,7 @@ def suggest_unions(
     then the city's other federations. A name search replaces the suggestions.
     """
     grassroots = select(Union).where(Union.level == "grassroots", Union.is_active.is_(True))
-    query = normalise_text(query)[:30].replace("%", "").replace("_", "")
+    query = clean_line(query)[:30].replace("%", "").replace("_", "")
     picked: list[tuple[Union, str]] = []
     if query:
         found = db.session.scalars(grassroots.where(Union.name.like(f"%{query}%")).order_by(Union.path).limit(limit))
@@ -151,7 +151,7 @@ def _clean_details(data: dict) -> dict:
         "political_status": data.get("political_status") or None,
         "employment_type": data.get("employment_type") or "",
         "platform": data.get("platform") or None,
-        "employer": normalise_text(data.get("employer"))[:100],
+        "employer": clean_line(data.get("employer"))[:100],
         "work_region_code": data.get("work_region_code") or None,
     }
     for key, allowed in (("ethnicity", ETHNIC_GROUPS), ("education", EDUCATION), ("employment_type", EMPLOYMENT_TYPES)):
@@ -315,7 +315,7 @@ def request_transfer(user, *, union_code: str | None, reason: str | None) -> Tra
     union = joinable_union(union_code)
     if union.id == membership.union_id:
         raise InvalidInput(_l("You are already a member of this union."), field="union_code")
-    reason = normalise_text(reason)
+    reason = clean_prose(reason)
     if len(reason) > 500:
         raise InvalidInput(_l("The reason can have at most 500 characters."), field="reason")
     application = TransferApplication(
@@ -327,7 +327,7 @@ def request_transfer(user, *, union_code: str | None, reason: str | None) -> Tra
 def update_transfer_and_resubmit(application: TransferApplication, user, *, reason: str | None):
     """A transfer asked for more information: the member explains and sends it again."""
     _check_correctable(application, user)
-    reason = normalise_text(reason)
+    reason = clean_prose(reason)
     if len(reason) > 500:
         raise InvalidInput(_l("The reason can have at most 500 characters."), field="reason")
     application.reason = reason
@@ -342,7 +342,7 @@ def leave(user, *, reason: str | None) -> Membership:
         raise InvalidInput(_l("You are not a member of a union."))
     if open_application(user) is not None:
         raise InvalidInput(_l("Please withdraw your application in progress first."))
-    reason = normalise_text(reason)
+    reason = clean_prose(reason)
     if len(reason) > 500:
         raise InvalidInput(_l("The reason can have at most 500 characters."), field="reason")
     result = db.session.execute(

@@ -15,6 +15,7 @@ from portal.core import scope, workflow
 from portal.core.db import write_transaction
 from portal.core.forms import choices, save_form
 from portal.core.scope import require_role
+from portal.core.web import page_arg
 from portal.extensions import db
 from portal.staff import services
 from portal.staff.forms import DecisionForm, QueueFilterForm
@@ -78,7 +79,7 @@ def reviews():
         date_to=form.date_to.data if not form.date_to.errors else None,
         query=form.q.data or "",
     )
-    pagination = workflow.queue(current_user, filters, page=request.args.get("page", 1, type=int))
+    pagination = workflow.queue(current_user, filters, page=page_arg())
     return render_template(
         "staff/reviews.html",
         title=_("Reviews"),

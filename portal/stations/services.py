@@ -5,8 +5,6 @@ The nearest-station search is in ``search.py`` and the CSV import in ``importer.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,11 +14,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from portal.core import audit, scope
+from portal.core import audit, exports, scope
 from portal.core.db import utcnow
 from portal.core.errors import InvalidTransition, NotAllowed, NotFound
 from portal.core.geo import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
-from portal.core.validators import InvalidInput, normalise_text
+from portal.core.validators import InvalidInput, clean_line, clean_prose
 from portal.extensions import db
 from portal.stations import search
 from portal.stations.hours import OpenHoursError, is_open_at, normalise_open_hours, parse_open_hours
@@ -117,7 +115,7 @@ def search_by_keyword(
     now: datetime | None = None,
 ) -> list[Found]:
     """Stations whose name or address contains ``query``; nearest first when a point is known."""
-    query = normalise_text(query)[:30].replace("%", "").replace("_", "")
+    query = clean_line(query)[:30].replace("%", "").replace("_", "")
     if not query:
         return []
     mask = amenity_mask(amenities)
@@ -173,8 +171,8 @@ def centre_of(code: str | None) -> tuple[float, float, str] | None:
 
 def clean_station_fields(data: dict) -> dict:
     """Check a station's fields, from the staff form or an import row. Raises InvalidInput."""
-    name = normalise_text(data.get("name"))
-    address = normalise_text(data.get("address"))
+    name = clean_line(data.get("name"))
+    address = clean_line(data.get("address"))
     if not name:
         raise InvalidInput(_l("Please enter the station's name."), field="name")
     if len(name) > 100:
@@ -197,8 +195,8 @@ def clean_station_fields(data: dict) -> dict:
         raise InvalidInput(exc.message, field="open_hours") from None
     if len(hours) > 200:
         raise InvalidInput(_l("The opening hours can have at most 200 characters."), field="open_hours")
-    phone = normalise_text(data.get("phone"))[:30] or None
-    external_id = normalise_text(data.get("external_id"))[:64] or None
+    phone = clean_line(data.get("phone"))[:30] or None
+    external_id = clean_line(data.get("external_id"))[:64] or None
     return {
         "name": name,
         "address": address,
@@ -282,7 +280,7 @@ def set_active(actor, station: Station, active: bool) -> Station:
 
 def staff_list(actor, *, query: str = "", include_inactive: bool = True, page: int = 1, per_page: int = 20):
     stmt = scope.scoped(select(Station), actor, Station.union_id).options(joinedload(Station.union))
-    query = normalise_text(query)[:30].replace("%", "").replace("_", "")
+    query = clean_line(query)[:30].replace("%", "").replace("_", "")
     if query:
         stmt = stmt.where(or_(Station.name.like(f"%{query}%"), Station.address.like(f"%{query}%")))
     if not include_inactive:
@@ -308,25 +306,21 @@ def export_csv(actor) -> str:
     stmt = select(Station).options(joinedload(Station.union))
     if actor is not None:
         stmt = scope.scoped(stmt, actor, Station.union_id)
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for s in db.session.scalars(stmt.order_by(Station.id)):
-        writer.writerow(
-            [
-                s.name,
-                s.address,
-                f"{s.lat:.6f}",
-                f"{s.lng:.6f}",
-                ";".join(amenity_codes(s.amenity_mask)),
-                s.open_hours,
-                s.union.code,
-                s.external_id or "",
-                s.phone or "",
-            ]
-        )
-    return out.getvalue()
+    rows = (
+        [
+            s.name,
+            s.address,
+            f"{s.lat:.6f}",
+            f"{s.lng:.6f}",
+            ";".join(amenity_codes(s.amenity_mask)),
+            s.open_hours,
+            s.union.code,
+            s.external_id or "",
+            s.phone or "",
+        ]
+        for s in db.session.scalars(stmt.order_by(Station.id))
+    )
+    return exports.csv_text(EXPORT_COLUMNS, rows)
 
 
 # --- Problem reports -----------------------------------------------------------------------------------------
@@ -336,7 +330,7 @@ def report_problem(user, station: Station, *, kind: str, text: str | None) -> St
     """A worker tells the station's union that something is wrong there."""
     if kind not in REPORT_KINDS:
         raise InvalidInput(_l("Please choose what is wrong."), field="kind")
-    text = normalise_text(text)
+    text = clean_prose(text)
     if kind == "other" and not text:
         raise InvalidInput(_l("Please describe the problem."), field="text")
     if len(text) > 500:
@@ -367,7 +361,7 @@ def resolve_report(actor, report_id: int, note: str | None) -> StationReport:
     report = db.session.scalars(stmt).first()
     if report is None:
         raise NotFound()
-    note = normalise_text(note)[:500] or None
+    note = clean_prose(note)[:500] or None
     result = db.session.execute(
         update(StationReport)
         .where(StationReport.id == report.id, StationReport.status == "open")

@@ -14,6 +14,7 @@ from portal.core.geo import haversine_m
 from portal.core.i18n import fmt_distance
 from portal.core.scope import require_role
 from portal.core.validators import InvalidInput
+from portal.core.web import page_arg
 from portal.extensions import db
 from portal.stations import importer, services
 from portal.stations.forms import FinderForm, ImportForm, ReportForm, ResolveForm, StationForm
@@ -171,7 +172,7 @@ def _scoped_union_choices():
 @staff_bp.route("")
 @staff_only
 def manage():
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     query = (request.args.get("q") or "")[:30]
     pagination = services.staff_list(current_user, query=query, page=page)
     counts = services.open_report_counts([s.id for s in pagination.items])
@@ -292,7 +293,7 @@ def export_csv():
 @staff_only
 def reports():
     status = request.args.get("status", "open")
-    pagination = services.reports_in_scope(current_user, status=status, page=request.args.get("page", 1, type=int))
+    pagination = services.reports_in_scope(current_user, status=status, page=page_arg())
     return render_template(
         "stations/staff_reports.html",
         title=_("Problem reports"),

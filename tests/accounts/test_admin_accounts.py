@@ -114,7 +114,7 @@ def test_account_list_is_paginated(client, make_user):
     assert "第1页，共2页" in first
     assert 'rel="next"' in first
     assert client.get("/admin/users?page=2").status_code == 200
-    assert client.get("/admin/users?page=abc").status_code == 200
+    assert client.get("/admin/users?page=abc").status_code == 422  # a clear message, not a silent page 1
     assert client.get("/admin/users?page=999").status_code == 200
 
 

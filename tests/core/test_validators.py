@@ -6,10 +6,14 @@ from portal.core.masking import mask_id_number, mask_name, mask_phone
 from portal.core.validators import (
     InvalidInput,
     check_password_strength,
+    clean_line,
+    clean_prose,
+    fold_fullwidth,
     id_check_digit,
     normalise_mobile,
     normalise_name,
     parse_id_number,
+    parse_int,
 )
 from tests.helpers import valid_id_number
 
@@ -130,3 +134,85 @@ def test_masks_show_only_what_is_needed():
     assert mask_phone("13812345678") == "138****5678"
     assert mask_name("张伟") == "张*"
     assert mask_name("欧阳娜娜") == "欧***"
+
+
+# --- Digits: 0-9 only (after folding full-width), never what str.isdigit() accepts ----------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "138١٢٣٤٥٦٧٨",  # Arabic-Indic digits
+        "1381234567٨",
+        "13812345６7８".replace("６", "۶"),  # an Extended Arabic-Indic six
+        "13812345²78",  # a superscript two (isdigit() is True, int() refuses it)
+        "1381234５678".replace("５", "𝟓"),  # a mathematical bold five (NFKC would fold it)
+    ],
+)
+def test_mobile_numbers_with_other_unicode_digits_are_refused(ctx, typed):
+    with pytest.raises(InvalidInput):
+        normalise_mobile(typed)
+
+
+def test_id_numbers_with_other_unicode_digits_are_refused_and_full_width_ones_fold(ctx):
+    number = valid_id_number()
+    arabic = number[:5] + "٠١٢٣٤٥٦٧٨٩"[int(number[5])] + number[6:]
+    with pytest.raises(InvalidInput):
+        parse_id_number(arabic)
+    full_width = "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in number.lower())
+    assert parse_id_number(full_width).value == number
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("42", 42), ("+7", 7), (" 3 ", 3), ("４２", 42), ("-5", -5), ("0", 0), (17, 17)],
+)
+def test_parse_int_takes_ascii_and_full_width_digits(ctx, raw, expected):
+    assert parse_int(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["²", "¹", "١٢", "४२", "1e3", "4.0", "", None, "--1", "+-1", "1 000", "9" * 19, "0x10", "\x00"]
+)
+def test_parse_int_refuses_everything_else_with_a_reason(ctx, raw):
+    with pytest.raises(InvalidInput) as caught:
+        parse_int(raw, label="limit")
+    assert "limit" in str(caught.value.message)
+
+
+def test_parse_int_checks_the_range(ctx):
+    assert parse_int("5", low=1, high=5) == 5
+    for raw in ("0", "6"):
+        with pytest.raises(InvalidInput):
+            parse_int(raw, low=1, high=5)
+
+
+# --- Prose keeps its Chinese punctuation ---------------------------------------------------
+
+CHINESE_PROSE = "来的，门锁着，打电话也没人接！为什么？（下午三点）“暂停开放”《通知》：水、电；好。"
+
+
+def test_clean_prose_keeps_chinese_punctuation_and_line_breaks(ctx):
+    typed = f"  {CHINESE_PROSE}\r\n\r\n\r\n\r\n第二段\x00\u202e。  "
+    assert clean_prose(typed) == f"{CHINESE_PROSE}\n\n第二段。"
+
+
+def test_clean_line_keeps_punctuation_and_collapses_whitespace(ctx):
+    assert clean_line(f"  {CHINESE_PROSE}\n 第二行\t ") == f"{CHINESE_PROSE} 第二行"
+    assert clean_line("ＡＢＣ　驿站") == "ＡＢＣ 驿站"  # letters as typed; only the ideographic space folds
+
+
+def test_clean_line_and_prose_refuse_overlong_text_with_the_limit(ctx):
+    with pytest.raises(InvalidInput) as caught:
+        clean_prose("字" * 501, max_length=500, field="note")
+    assert caught.value.field == "note"
+    assert "500" in str(caught.value.message)
+
+
+def test_fold_fullwidth_touches_only_digits_letters_and_the_ideographic_space(ctx):
+    assert fold_fullwidth("１２３ＡｂＣ　，。！？（）") == "123AbC ，。！？（）"
+
+
+def test_names_keep_the_middle_dot_and_fold_full_width_letters(ctx):
+    assert normalise_name(" 阿卜杜·热合曼 ") == "阿卜杜·热合曼"
+    assert normalise_name("Ｍａｒｙ　Ｌｅｅ") == "Mary Lee"
