@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from babel.lists import format_list
 from flask import current_app, g, request
 from flask_babel import format_currency, format_date, format_time, format_timedelta, get_locale
 from flask_babel import gettext as _
@@ -159,7 +160,14 @@ def html_datetime(value) -> Markup:
     return Markup("{} {}").format(fmt_date(value), _unbroken(format_time(value, "short")))
 
 
+def fmt_list(items) -> str:
+    """申请入会、找驿站和职工书屋 / Join the union, Rest stations and Worker libraries."""
+    names = [str(item) for item in items]
+    return format_list(names, locale="en" if current_language() == "en" else "zh_Hans_CN") if names else ""
+
+
 FILTERS = {
+    "and_list": fmt_list,
     "date": fmt_date,
     "datetime": html_datetime,
     "time": html_time,
