@@ -12,7 +12,7 @@ TRANSLATIONS := translations
 CATALOGUE_ZH := $(TRANSLATIONS)/zh_Hans_CN/LC_MESSAGES/messages.po
 CATALOGUE_EN := $(TRANSLATIONS)/en/LC_MESSAGES/messages.po
 
-.PHONY: run test setup venv deps dev-deps compile-translations translations extract lint fmt migrate seed clean
+.PHONY: run test setup assets venv deps dev-deps compile-translations translations extract lint fmt migrate seed clean
 
 run: setup ## Set up, migrate, load demo data, serve on http://127.0.0.1:5000
 	$(FLASK) db upgrade
@@ -38,7 +38,10 @@ test: setup dev-deps ## Set up, then run the whole suite (SQLite, and PostgreSQL
 	  $(BIN)/python -m pytest; \
 	fi
 
-setup: deps compile-translations
+setup: deps compile-translations assets
+
+assets: deps ## Precompress the static files (.br, .gz) that WhiteNoise serves
+	@$(FLASK) assets compress >/dev/null
 
 venv: $(BIN)/python
 

@@ -97,6 +97,22 @@ class BaseConfig:
     STATION_MAP_ATTRIBUTION = os.environ.get("STATION_MAP_ATTRIBUTION", "")
     STATION_MAP_TILE_SUBDOMAINS = os.environ.get("STATION_MAP_TILE_SUBDOMAINS", "abc")  # what {s} stands for
 
+    # HTML, JSON and CSV compressed by the app (Flask-Compress); static files are precompressed
+    # (flask assets compress) and served by WhiteNoise. Behind nginx either may be left to nginx.
+    COMPRESS_REGISTER = _env_bool("COMPRESS_RESPONSES", True)
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_BR_LEVEL = 5
+    COMPRESS_LEVEL = 6
+    COMPRESS_MIN_SIZE = 500
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "text/csv",
+        "application/json",
+        "application/javascript",
+        "image/svg+xml",
+    ]
+
     SITE_NAME = "职工服务门户"
     # The union that runs this portal, named on the home page (a name: shown as written in every language).
     PORTAL_OPERATOR_NAME = os.environ.get("PORTAL_OPERATOR_NAME", "黑龙江省总工会")

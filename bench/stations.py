@@ -101,9 +101,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1_000, help="random nearby queries (default 1,000)")
     parser.add_argument("--brute-force-sample", type=int, default=50, help="queries checked by a full scan")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards (for profiling)")
     args = parser.parse_args()
     rng = random.Random(20261125)
     work = Path(tempfile.mkdtemp(prefix="bench-stations-"))
+    print(f"work directory: {work}")
     db_name = None
     if args.database == "sqlite":
         url = f"sqlite:///{work / 'bench.db'}"
@@ -121,7 +123,9 @@ def main() -> None:
     try:
         run(args, rng, work, env, url)
     finally:
-        if db_name:
+        if db_name and args.keep:
+            print(f"kept: {url}")
+        elif db_name:
             subprocess.run(
                 ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", db_name], check=False
             )

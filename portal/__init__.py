@@ -29,10 +29,11 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     _init_extensions(app)
 
-    from portal.core import audit, notify, web  # noqa: F401  (register their tables)
+    from portal.core import assets, audit, notify, web  # noqa: F401  (register their tables)
     from portal.core import cli as core_cli
 
     web.init_app(app)
+    assets.init_app(app)
     for name in DOMAINS:
         importlib.import_module(f"portal.{name}").init_app(app)
     core_cli.init_app(app)
@@ -43,7 +44,7 @@ def _init_extensions(app: Flask) -> None:
     from portal.core import crypto
     from portal.core import db as core_db
     from portal.core.i18n import select_locale
-    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
     core_db.sqlite_busy_timeout_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
     _prepare_sqlite_path(app)
@@ -55,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     crypto.init_app(app)
+    compress.init_app(app)  # registers itself only when COMPRESS_REGISTER is on
 
 
 def _prepare_sqlite_path(app: Flask) -> None:

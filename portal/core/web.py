@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
@@ -14,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
-from portal.core import i18n
+from portal.core import assets, i18n
 from portal.core.errors import DomainError
 from portal.core.validators import parse_int
 from portal.extensions import db
@@ -115,21 +113,6 @@ def security_headers(response):
     if current_user.is_authenticated and request.endpoint != "static":
         headers["Cache-Control"] = "private, no-store"
     return response
-
-
-# --- Assets -----------------------------------------------------------------------------
-
-_asset_versions: dict[str, str] = {}
-
-
-def asset_url(filename: str) -> str:
-    """A static URL with a content hash, so assets can be cached for a year."""
-    version = _asset_versions.get(filename)
-    if version is None or current_app.debug:
-        path = Path(current_app.static_folder) / filename
-        version = hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.exists() else "0"
-        _asset_versions[filename] = version
-    return url_for("static", filename=filename, v=version)
 
 
 # --- Templates ---------------------------------------------------------------------------
@@ -246,9 +229,10 @@ def init_app(app) -> None:
     app.url_map.converters["int"] = DatabaseIntegerConverter
     app.before_request(refuse_control_characters)
     app.jinja_env.add_extension("jinja2.ext.do")
+    i18n.install_template_gettext(app)
     # Globals (not context values) so that imported macros can use them too.
     app.jinja_env.globals.update(
-        asset_url=asset_url,
+        asset_url=assets.asset_url,
         url_with=url_with,
         # Shared templates link to a module's pages only when that module is installed.
         has_endpoint=lambda endpoint: endpoint in current_app.view_functions,

@@ -105,7 +105,11 @@ def test_map_page_embeds_the_same_stations_safely(client, add_stations, app):
     data = re.search(r'<script type="application/json" id="station-data">(.*?)</script>', html, re.S).group(1)
     assert "</script" not in data and "\\u003c/script\\u003e" in data
     assert 'id="station-map"' in html and 'data-here="1"' in html
-    assert "leaflet.js" in html and "//unpkg" not in html and "cdn" not in html.lower()
+    assert (
+        re.search(r"/vendor/leaflet/leaflet\.[0-9a-f]{10}\.js", html)
+        and "//unpkg" not in html
+        and "cdn" not in html.lower()
+    )
 
 
 def test_workers_report_problems_and_the_station_shows_a_notice(client, add_stations, make_user, app):
