@@ -165,17 +165,31 @@ def _role_choices():
     return choices(ROLE_LABELS.items())
 
 
+def _union_field():
+    # ≈170 unions in tree order; js/select-filter.js adds a box that narrows the list (without
+    # JavaScript it is a plain select).
+    return SelectField(
+        _l("Union"),
+        choices=[],
+        validate_choice=False,
+        render_kw={
+            "data-filter-label": _l("Filter unions"),
+            "data-filter-placeholder": _l("Type part of a name or code"),
+        },
+    )
+
+
 class AccountCreateForm(_PasswordStrength, PortalForm):
     phone = _phone_field()
     name = _name_field()
     role = SelectField(_l("Role"), choices=_role_choices(), default="staff")
-    union_code = SelectField(_l("Union"), choices=[], validate_choice=False)
+    union_code = _union_field()
     password = _new_password_field(_l("Initial password"))
 
 
 class AccountEditForm(PortalForm):
     role = SelectField(_l("Role"), choices=_role_choices())
-    union_code = SelectField(_l("Union"), choices=[], validate_choice=False)
+    union_code = _union_field()
     active = BooleanField(_l("Account may sign in"))
     new_password = PasswordField(
         _l("New password (only to reset a forgotten one)"),

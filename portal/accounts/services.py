@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import ID_HASH_PURPOSE, ROLES, User
 from portal.core import audit, crypto
@@ -288,7 +289,7 @@ def reset_password(actor: User | None, user: User, new_password: str) -> None:
 
 
 def search_accounts(*, query: str = "", role: str | None = None, page: int = 1, per_page: int = 20):
-    stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
+    stmt = select(User).options(joinedload(User.union)).order_by(User.created_at.desc(), User.id.desc())
     query = (query or "").strip()
     if query:
         like = f"%{query.replace('%', '').replace('_', '')}%"
