@@ -116,7 +116,9 @@ def test_the_admin_union_picker_is_in_tree_order_and_can_be_narrowed(narrow, mak
     names = [t.strip() for t in picker.locator("option").all_inner_texts()]
     # Each union right after its parent, siblings by code: a tree read top to bottom.
     assert names[1:5] == ["中华全国总工会", "黑龙江省总工会", "哈尔滨市总工会", "香坊区总工会"]
-    assert names.index("哈尔滨松江机械制造有限公司工会") < names.index("香坊区环卫工人工会") < names.index("通河县总工会")
+    assert (
+        names.index("哈尔滨松江机械制造有限公司工会") < names.index("香坊区环卫工人工会") < names.index("通河县总工会")
+    )
     assert names.index("齐齐哈尔市总工会") > names.index("通河县通河镇社区工会联合会")
     search = page.get_by_role("searchbox", name=re.compile("筛选工会"))
     search.fill("通河")
@@ -132,3 +134,20 @@ def test_the_admin_union_picker_is_in_tree_order_and_can_be_narrowed(narrow, mak
     page.get_by_role("button", name="注册").click()
     expect(page).to_have_url(re.compile(r"/admin/users$"))
     expect(page.locator("main")).to_contain_text("通河县通河镇社区工会联合会")
+
+
+def test_english_times_stay_on_one_line_at_360(narrow, make_user, make_application, tree):
+    """UX14: "8:54 AM" never breaks across lines, wherever the page puts it."""
+    user = make_user(name="李强", id_number=valid_id_number())
+    application = make_application(user, tree["grassroots_a1"])
+    page = narrow
+    sign_in(page, user)
+    page.goto(f"/membership/applications/{application.public_id}?lang=en")
+    times = page.locator(".nowrap")
+    expect(times.first).to_be_visible()
+    lines = page.evaluate(
+        "[...document.querySelectorAll('.nowrap')].map(e => [e.textContent, e.getClientRects().length])"
+    )
+    assert lines and all(count == 1 for _, count in lines), lines
+    assert all(re.search(r"\d:\d\d\u202f[AP]M", text) for text, _ in lines), lines
+    _fits(page)
