@@ -41,6 +41,8 @@ from tests.helpers import login_as, valid_id_number
 
 ROLES = ("anonymous", "worker", "member", "staff", "admin")
 HOSTILE = {
+    "2**31": str(2**31),  # fits 64 bits, not PostgreSQL's INTEGER columns
+    "2**63-1": str(2**63 - 1),
     "2**64": str(2**64),
     "10**30": str(10**30),
     "NUL": "1\x00",

@@ -42,12 +42,14 @@ def redirect_back(default_endpoint: str = "main.home", **values):
 
 # --- Hostile input ---------------------------------------------------------------------
 
-MAX_DB_INTEGER = 2**63 - 1
+# Ids are INTEGER columns: 32 bits on PostgreSQL (SQLite's are 64). A larger number in a URL
+# matches no record, and sent to PostgreSQL it is "integer out of range" — a 500.
+MAX_DB_INTEGER = 2**31 - 1
 MAX_PAGE = 10_000
 
 
 class DatabaseIntegerConverter(IntegerConverter):
-    """``<int:…>`` that only matches ASCII digits a 64-bit database column can hold.
+    """``<int:…>`` that only matches ASCII digits an id column can hold (see MAX_DB_INTEGER).
 
     Werkzeug's own accepts any Unicode digit and any size; a number beyond 64 bits then
     overflows in the database driver (a 500 on PostgreSQL). Beyond the range is a 404.
