@@ -3,7 +3,6 @@
 import re
 
 _USER_ID = re.compile(r"[0-9]{1,19}")
-MAX_ROW_ID = 2**63 - 1  # the largest id either database can hold
 
 
 def init_app(app) -> None:
@@ -14,6 +13,7 @@ def init_app(app) -> None:
     from portal.accounts.views import admin_bp, auth_bp, me_bp
     from portal.core.demo import register_seeder
     from portal.core.notify import message_template
+    from portal.core.web import MAX_DB_INTEGER
     from portal.extensions import db, login_manager
 
     app.register_blueprint(auth_bp)
@@ -30,9 +30,9 @@ def init_app(app) -> None:
     @login_manager.user_loader
     def load_user(cookie_id: str):
         # "<id>:<session token>". A forged or damaged value is simply "not signed in": ASCII digits
-        # only (str.isdigit() accepts ² and ١, which int() then refuses) and within 64 bits.
+        # only (str.isdigit() accepts ² and ١, which int() then refuses), within the id column.
         user_id, _sep, token = cookie_id.partition(":")
-        if not _USER_ID.fullmatch(user_id) or int(user_id) > MAX_ROW_ID or not token:
+        if not _USER_ID.fullmatch(user_id) or int(user_id) > MAX_DB_INTEGER or not token:
             return None
         user = db.session.get(models.User, int(user_id))
         if user is None or user.session_token != token or not user.is_active:
