@@ -79,8 +79,15 @@ class _Rows:
         self.reader.fieldnames = header
 
     def __iter__(self):
-        for number, row in enumerate(self.reader, start=2):
-            yield number, {k: (v or "") for k, v in row.items() if k is not None}
+        number = 1
+        try:
+            for number, row in enumerate(self.reader, start=2):
+                yield number, {k: (v or "") for k, v in row.items() if k is not None}
+        except csv.Error:  # a cell over 131,072 characters (csv's limit), or quotes that never close
+            raise InvalidInput(
+                _l("Row %(row)d cannot be read: a cell is far too long or its quotes do not close.", row=number + 1),
+                field="file",
+            ) from None
 
 
 def import_stations(
