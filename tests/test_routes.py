@@ -30,7 +30,8 @@ GET_MATRIX = {
     "/membership": (LOGIN, 200, 200, 200),
     "/membership/apply": (LOGIN, 200, 200, 200),
     "/membership/apply/form": (LOGIN, 200, 200, 200),
-    "/membership/join/<code>": (LOGIN, 302, 302, 302),
+    "/membership/join/<code>": (200, 302, 302, 302),
+    "/membership/identity": (LOGIN, 302, 302, 302),
     "/membership/join/<code>/qr.svg": (200, 200, 200, 200),
     "/membership/applications/<public_id>": (LOGIN, 404, 404, 404),
     "/membership/applications/<public_id>/edit": (LOGIN, 404, 404, 404),
@@ -65,6 +66,7 @@ POST_ONLY = {
     "/staff/reviews/<public_id>/decide",
     "/staff/reviews/<public_id>/reveal-id",
     "/staff/reviews/bulk-approve",
+    "/membership/applications/<public_id>/reply",
     "/staff/stations/reports/<int:report_id>/resolve",
 }
 ROLES = ("anonymous", "worker", "staff", "admin")

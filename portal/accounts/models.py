@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import crypto
 from portal.core.db import TimestampMixin, UTCDateTime, one_of
-from portal.core.masking import mask_id_number, mask_phone
+from portal.core.masking import birth_summary, mask_id_number, mask_phone
 from portal.core.validators import GENDER_LABELS
 from portal.extensions import db
 from portal.unions.models import Union
@@ -93,6 +93,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def id_number_masked(self) -> str:
         return mask_id_number(self.reveal_id_number())
+
+    @property
+    def birth_summary(self) -> str:
+        """Birth year and age only: month and day next to the masked ID number would give it away."""
+        return birth_summary(self.birth_date)
 
     @property
     def phone_masked(self) -> str:

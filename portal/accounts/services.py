@@ -5,6 +5,8 @@ Services flush, never commit: the view (or CLI command) commits once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from argon2 import PasswordHasher
@@ -162,11 +164,40 @@ def authenticate(phone: str, password: str) -> User | None:
 # --- Profile ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class IdentityLock:
+    """Another domain's rule that a person's real name and ID number no longer change directly
+    (membership: once someone is a member or has an application under review). A change is then
+    a request that staff review, made at ``request_endpoint``."""
+
+    applies: Callable[[User], bool]
+    request_endpoint: str
+
+
+_IDENTITY_LOCKS: dict[str, IdentityLock] = {}
+
+
+def register_identity_lock(name: str, lock: IdentityLock) -> None:
+    _IDENTITY_LOCKS[name] = lock
+
+
+def identity_lock(user: User) -> IdentityLock | None:
+    """The lock on this person's real name and ID number, if any domain holds one."""
+    return next((lock for lock in _IDENTITY_LOCKS.values() if lock.applies(user)), None)
+
+
 def update_profile(user: User, *, name: str, id_number: str | None = None) -> User:
-    """Change the real name and, when a new one is typed, the ID number."""
-    user.name = normalise_name(name)
-    if id_number:
-        bind_id_number(user, id_number)
+    """Change the real name and, when a new one is typed, the ID number — unless they are locked."""
+    name = normalise_name(name)
+    new_id = parse_id_number(id_number).value if id_number else None
+    changes = name != user.name or (new_id is not None and new_id != user.reveal_id_number())
+    if changes and identity_lock(user) is not None:
+        raise NotAllowed(
+            _l("Your real name and ID number can now only be changed through a request your union reviews.")
+        )
+    user.name = name
+    if new_id:
+        bind_id_number(user, new_id)
     _flush_unique(user)
     return user
 

@@ -154,7 +154,9 @@ def edit_profile():
     ):
         flash(_("Your profile has been saved."), "success")
         return redirect(url_for("me.profile"), code=303)
-    return render_form("accounts/profile_edit.html", form, title=_("Edit profile"), user=current_user)
+    # Real name and ID number locked by another domain (a member): shown, changed only by request.
+    lock = services.identity_lock(current_user)
+    return render_form("accounts/profile_edit.html", form, title=_("Edit profile"), user=current_user, lock=lock)
 
 
 @me_bp.route("/password", methods=["GET", "POST"])

@@ -42,17 +42,16 @@ def redirect_back(default_endpoint: str = "main.home", **values):
 
 # --- Hostile input ---------------------------------------------------------------------
 
-# Ids are INTEGER columns: 32 bits on PostgreSQL (SQLite's are 64). A larger number in a URL
-# matches no record, and sent to PostgreSQL it is "integer out of range" — a 500.
+# Ids are INTEGER columns (32-bit on PostgreSQL); a larger number would overflow in the driver.
 MAX_DB_INTEGER = 2**31 - 1
 MAX_PAGE = 10_000
 
 
 class DatabaseIntegerConverter(IntegerConverter):
-    """``<int:…>`` that only matches ASCII digits an id column can hold (see MAX_DB_INTEGER).
+    """``<int:…>`` that only matches ASCII digits an id column can hold.
 
-    Werkzeug's own accepts any Unicode digit and any size; a number beyond 64 bits then
-    overflows in the database driver (a 500 on PostgreSQL). Beyond the range is a 404.
+    Werkzeug's own accepts any Unicode digit and any size; a number beyond the column's range
+    then overflows in the database driver (a 500 on PostgreSQL). Beyond the range is a 404.
     """
 
     regex = r"[0-9]{1,19}"

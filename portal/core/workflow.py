@@ -32,7 +32,7 @@ from portal.core import audit, scope
 from portal.core.db import UTCDateTime, one_of, utcnow
 from portal.core.errors import InvalidTransition, NotAllowed, NotFound
 from portal.core.notify import message_template, notify
-from portal.core.validators import InvalidInput
+from portal.core.validators import InvalidInput, clean_prose
 from portal.extensions import db
 
 # --- States and moves ---------------------------------------------------------------------
@@ -64,6 +64,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("resubmitted", "request_info"): "needs_info",
     **{(state, "withdraw"): "withdrawn" for state in OPEN_STATES},
 }
+
+NOTE_MAX = 500  # staff notes and applicants' replies
 
 COMMON_REJECT_REASONS = (
     _l("The information given is incomplete or does not match the ID card."),
@@ -157,6 +159,9 @@ class ApplicationKind:
     detail_context: Callable[[Application], dict] = lambda application: {}
     exclusive_group: str | None = None  # one open application per person in this group
     messages: dict[str, tuple[object, object]] = field(default_factory=dict)
+    # The clear sensitive values the staff page may show after the logged reveal, by name
+    # ({"id_number": …}); None: the applicant's ID number (staff.services.reveal_sensitive).
+    reveal: Callable[[Application], dict[str, str | None]] | None = None
 
 
 KINDS: dict[str, ApplicationKind] = {}
@@ -268,26 +273,39 @@ def start(application: Application, applicant, *, consent_version: str | None = 
     return transition(application, "submit", applicant)
 
 
-def decide(application: Application, reviewer, decision: str, note: str | None = None) -> Application:
-    """A reviewer approves, rejects (a reason is required) or asks for more information (a message is required)."""
-    note = (note or "").strip() or None
+def decision_note(decision: str, note: str | None) -> str | None:
+    """The reviewer's note as it will be stored, or the reason it cannot be.
+
+    Prose: Chinese punctuation and line breaks are kept as typed (never NFKC).
+    """
     if decision not in REVIEWER_ACTIONS:
         raise InvalidInput(_l("Unknown decision."))
+    note = clean_prose(note) or None
     if decision == "reject" and not note:
         raise InvalidInput(_l("Please give the reason for the rejection."), field="note")
     if decision == "request_info" and not note:
         raise InvalidInput(_l("Please tell the applicant what is missing."), field="note")
-    if note and len(note) > 500:
+    if note and len(note) > NOTE_MAX:
         raise InvalidInput(_l("The note can have at most 500 characters."), field="note")
-    return transition(application, decision, reviewer, note=note)
+    return note
+
+
+def decide(application: Application, reviewer, decision: str, note: str | None = None) -> Application:
+    """A reviewer approves, rejects (a reason is required) or asks for more information (a message is required)."""
+    return transition(application, decision, reviewer, note=decision_note(decision, note))
 
 
 def withdraw(application: Application, applicant) -> Application:
     return transition(application, "withdraw", applicant)
 
 
-def resubmit(application: Application, applicant) -> Application:
-    return transition(application, "resubmit", applicant)
+def resubmit(application: Application, applicant, *, reply: str | None = None) -> Application:
+    """The applicant sends the application back after more information was requested, optionally
+    with a reply to the reviewer's question; the reply is the note of the resubmit event."""
+    reply = clean_prose(reply) or None
+    if reply and len(reply) > NOTE_MAX:
+        raise InvalidInput(_l("The reply can have at most 500 characters."), field="reply")
+    return transition(application, "resubmit", applicant, note=reply)
 
 
 def mark_review_started(application: Application, reviewer) -> None:
@@ -336,6 +354,18 @@ def load_for_reviewer(public_id: str, reviewer) -> Application:
     if application is None:
         raise NotFound()
     return application
+
+
+def load_many_for_reviewer(public_ids: list[str], reviewer) -> list[Application]:
+    """The applications among ``public_ids`` that lie in the reviewer's scope (others are left out)."""
+    if not public_ids:
+        return []
+    stmt = (
+        select(Application)
+        .where(Application.public_id.in_(public_ids))
+        .options(joinedload(Application.applicant), joinedload(Application.union))
+    )
+    return list(db.session.scalars(scope.scoped(stmt, reviewer, Application.union_id)))
 
 
 @dataclass
@@ -422,6 +452,16 @@ _TIMELINE_LABELS = {
     "application.reject": _l("Rejected"),
     "application.withdraw": _l("Withdrawn"),
 }
+
+
+def latest_reply(application: Application, entries: list[TimelineEntry]) -> TimelineEntry | None:
+    """The applicant's reply to the last request for information, while it awaits review."""
+    if application.status != "resubmitted":
+        return None
+    for entry in reversed(entries):
+        if entry.state == "resubmit":
+            return entry if entry.note else None
+    return None
 
 
 def timeline(application: Application) -> list[TimelineEntry]:

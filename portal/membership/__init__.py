@@ -1,6 +1,6 @@
-"""入会: membership applications, transfers, leaving, the electronic member card.
+"""入会: membership applications, transfers, leaving, the electronic member card, identity changes.
 
-Membership and transfer are the first two kinds of application of the shared
+Membership, transfer and identity change are kinds of application of the shared
 review workflow (``portal.core.workflow``).
 """
 
@@ -8,10 +8,11 @@ review workflow (``portal.core.workflow``).
 def init_app(app) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from portal.accounts.services import IdentityLock, register_identity_lock
     from portal.core.demo import register_seeder
     from portal.core.notify import message_template
     from portal.core.workflow import ApplicationKind, register_kind
-    from portal.membership import demo, models, services
+    from portal.membership import demo, identity, models, services
     from portal.membership.views import bp
 
     app.register_blueprint(bp)
@@ -95,6 +96,46 @@ def init_app(app) -> None:
                 ),
             },
         )
+    )
+    register_kind(
+        ApplicationKind(
+            name="identity_change",
+            label=_l("Change of name or ID number"),
+            model=models.IdentityChangeApplication,
+            detail_template="membership/_review_identity.html",
+            applicant_url=applicant_url,
+            on_approve=identity.on_identity_change_approved,
+            exclusive_group=identity.GROUP,
+            detail_context=detail_context,
+            reveal=identity.reveal,
+            messages={
+                "submitted": (
+                    _l("Change request received"),
+                    _l("%(union)s will review your request to change your real name or ID number."),
+                ),
+                "under_review": (
+                    _l("Your change request is under review"),
+                    _l("%(union)s has started reviewing your request to change your details."),
+                ),
+                "needs_info": (
+                    _l("More information needed for your change request"),
+                    _l("%(union)s asks: %(note)s Open the request to reply."),
+                ),
+                "resubmitted": (_l("Reply sent"), _l("%(union)s will look at your change request again.")),
+                "approved": (
+                    _l("Your details have been changed"),
+                    _l(
+                        "%(union)s approved the change. Your member card shows the new details; "
+                        "open it again for a new QR code."
+                    ),
+                ),
+                "rejected": (_l("Your change request was not approved"), _l("%(union)s gave this reason: %(note)s")),
+                "withdrawn": (_l("Change request withdrawn"), _l("You withdrew your request to change your details.")),
+            },
+        )
+    )
+    register_identity_lock(
+        "membership", IdentityLock(applies=identity.is_locked, request_endpoint="membership.identity_change")
     )
     message_template(
         "membership.left",

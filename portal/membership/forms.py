@@ -64,8 +64,15 @@ class MembershipForm(PortalForm):
         validators=[DataRequired(_l("Please agree to the processing of your personal information."))],
     )
 
+    reply = TextAreaField(
+        _l("Your reply to the union (optional)"),
+        validators=[Length(max=500, message=_l("The reply can have at most 500 characters."))],
+    )
+
     def data_for_service(self) -> dict:
-        return {name: field.data for name, field in self._fields.items() if name not in ("csrf_token", "consent")}
+        return {
+            name: field.data for name, field in self._fields.items() if name not in ("csrf_token", "consent", "reply")
+        }
 
 
 class ChooseUnionFilter(PortalForm):
@@ -84,6 +91,46 @@ class TransferForm(PortalForm):
     reason = TextAreaField(
         _l("Why are you moving? (optional)"),
         validators=[Length(max=500, message=_l("The reason can have at most 500 characters."))],
+    )
+    reply = TextAreaField(
+        _l("Your reply to the union (optional)"),
+        validators=[Length(max=500, message=_l("The reply can have at most 500 characters."))],
+    )
+
+
+class ReplyForm(PortalForm):
+    """The applicant's answer to the union's request for more information."""
+
+    reply = TextAreaField(
+        _l("Your reply"),
+        validators=[
+            InputRequired(_l("Please write your reply to the union.")),
+            Length(max=500, message=_l("The reply can have at most 500 characters.")),
+        ],
+    )
+
+
+class IdentityChangeForm(PortalForm):
+    """A member asks to change their real name and/or ID number; the union reviews it."""
+
+    real_name = StringField(
+        _l("Real name"),
+        validators=[
+            InputRequired(_l("Please enter your real name.")),
+            Length(max=NAME_MAX, message=_l("A name can have at most 50 characters.")),
+            checked(normalise_name),
+        ],
+    )
+    id_number = StringField(
+        _l("New ID number (leave empty to keep the current one)"),
+        validators=[Optional(), Length(max=22, message=_l("An ID number has 18 characters.")), checked(_id_value)],
+    )
+    reason = TextAreaField(
+        _l("Why do the details need to change?"),
+        validators=[
+            InputRequired(_l("Please say why the details need to change.")),
+            Length(max=500, message=_l("The reason can have at most 500 characters.")),
+        ],
     )
 
 

@@ -8,7 +8,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core import crypto
 from portal.core.db import TimestampMixin, UTCDateTime, one_of, utcnow
+from portal.core.masking import birth_summary, mask_id_number
+from portal.core.validators import parse_id_number
 from portal.core.workflow import Application
 from portal.extensions import db
 from portal.membership.choices import EDUCATION, EMPLOYMENT_TYPES, ETHNIC_GROUPS, PLATFORMS, POLITICAL_STATUS
@@ -66,6 +69,58 @@ class TransferApplication(Application):
 
     membership = relationship("Membership")
     from_union = relationship("Union", foreign_keys=[from_union_id])
+
+
+class IdentityChangeApplication(Application):
+    """更正身份信息: a member (or applicant) asks to change their real name or ID number.
+
+    Both values are locked once someone is a member or has an application under review; staff
+    whose scope holds the member's union review the change. The ID numbers before and after are
+    sealed like the account's own (``core.crypto``); the new one is NULL when it does not change.
+    """
+
+    __tablename__ = "identity_change_applications"
+    __mapper_args__ = {"polymorphic_identity": "identity_change"}
+
+    id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True)
+    old_name: Mapped[str] = mapped_column(String(50), nullable=False)
+    new_name: Mapped[str] = mapped_column(String(50), nullable=False)
+    old_id_number_encrypted: Mapped[str | None] = mapped_column(Text)
+    new_id_number_encrypted: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    def reveal_old_id_number(self) -> str | None:
+        return crypto.decrypt(self.old_id_number_encrypted) if self.old_id_number_encrypted else None
+
+    def reveal_new_id_number(self) -> str | None:
+        """The requested ID number, clear. Staff views go through the audited reveal."""
+        return crypto.decrypt(self.new_id_number_encrypted) if self.new_id_number_encrypted else None
+
+    @property
+    def changes_name(self) -> bool:
+        return self.new_name != self.old_name
+
+    @property
+    def changes_id_number(self) -> bool:
+        return self.new_id_number_encrypted is not None
+
+    @property
+    def old_id_number_masked(self) -> str:
+        return mask_id_number(self.reveal_old_id_number())
+
+    @property
+    def new_id_number_masked(self) -> str:
+        return mask_id_number(self.reveal_new_id_number())
+
+    @property
+    def old_birth_summary(self) -> str:
+        old = self.reveal_old_id_number()
+        return birth_summary(parse_id_number(old).birth_date) if old else ""
+
+    @property
+    def new_birth_summary(self) -> str:
+        new = self.reveal_new_id_number()
+        return birth_summary(parse_id_number(new).birth_date) if new else ""
 
 
 MEMBERSHIP_STATUSES = ("active", "left")

@@ -22,7 +22,7 @@ from portal.core.db import utcnow
 from portal.core.errors import InvalidTransition, NotAllowed
 from portal.core.masking import mask_name
 from portal.core.notify import notify
-from portal.core.validators import InvalidInput, clean_line, clean_prose, normalise_name
+from portal.core.validators import InvalidInput, clean_line, clean_prose, normalise_name, parse_id_number
 from portal.extensions import db
 from portal.membership.choices import (
     EDUCATION,
@@ -44,6 +44,7 @@ from portal.unions.models import Union, in_subtree
 
 MINIMUM_AGE = 16  # the minimum working age under the Labour Law
 GROUP = "membership"  # membership and transfer applications: one open at a time per person
+KINDS = ("membership", "transfer", "identity_change")  # the kinds this package registers
 
 # --- Looking things up -------------------------------------------------------------------------
 
@@ -61,7 +62,7 @@ def open_application(user) -> workflow.Application | None:
 def applications_of(user) -> list[workflow.Application]:
     stmt = (
         select(workflow.Application)
-        .where(workflow.Application.applicant_id == user.id, workflow.Application.kind.in_(("membership", "transfer")))
+        .where(workflow.Application.applicant_id == user.id, workflow.Application.kind.in_(KINDS))
         .order_by(workflow.Application.created_at.desc())
         .options(joinedload(workflow.Application.union))
     )
@@ -86,6 +87,7 @@ class Suggestion:
     union: Union
     path: str
     reason: str  # "trade" (matches the person's work), "district", "city", "search"
+    citywide: bool = False  # sits directly under the city: serves every district of it
 
 
 def _county_for(region_code: str | None) -> Union | None:
@@ -99,9 +101,11 @@ def suggest_unions(
 ) -> list[Suggestion]:
     """Unions to offer a worker, best first.
 
-    For platform workers the industry federation that serves their trade comes first
-    (in their district, then in their city); then the grassroots unions of their district;
-    then the city's other federations. A name search replaces the suggestions.
+    Only unions that serve the chosen district are offered: its own grassroots unions and the
+    city-wide federations (those directly under the city union), never another district's.
+    For platform workers the federation that serves their trade comes first (in their district,
+    then city-wide); then the grassroots unions of their district; then the other city-wide
+    federations. A name search replaces the suggestions.
     """
     grassroots = select(Union).where(Union.level == "grassroots", Union.is_active.is_(True))
     query = clean_line(query)[:30].replace("%", "").replace("_", "")
@@ -116,9 +120,11 @@ def suggest_unions(
             in_county = list(
                 db.session.scalars(grassroots.where(in_subtree(Union.path, county.path)).order_by(Union.code))
             )
+            # Directly under the city, not anywhere below it: a federation of another district
+            # (通河县, 160 km from 香坊区) does not serve this one.
             in_city = list(
                 db.session.scalars(
-                    grassroots.where(in_subtree(Union.path, city.path))
+                    grassroots.where(Union.parent_id == city.id)
                     .where(Union.kind == "industry_federation")
                     .order_by(Union.code)
                 )
@@ -136,7 +142,11 @@ def suggest_unions(
             unique.append((union, reason))
     unique = unique[:limit]
     paths = unions.full_names([u for u, _ in unique])
-    return [Suggestion(union=u, path=paths[u.id], reason=reason) for u, reason in unique]
+    parent_ids = {u.parent_id for u, _ in unique}
+    city_ids = set(db.session.scalars(select(Union.id).where(Union.id.in_(parent_ids), Union.level == "city")))
+    return [
+        Suggestion(union=u, path=paths[u.id], reason=reason, citywide=u.parent_id in city_ids) for u, reason in unique
+    ]
 
 
 # --- Applying --------------------------------------------------------------------------------------------
@@ -173,10 +183,26 @@ def _clean_details(data: dict) -> dict:
     return details
 
 
-def _check_identity(user, id_number: str | None) -> None:
-    """The applicant needs an ID number on the account (bound now if typed) and must be 16 or older."""
-    if id_number:
-        accounts.bind_id_number(user, id_number)
+_LOCKED_IDENTITY = _l(
+    "Your real name and ID number can now only be changed through a request your union reviews (Me › Edit profile)."
+)
+
+
+def _check_identity(user, id_number: str | None, real_name: str) -> None:
+    """An application is filed under the account's identity: its real name and ID number are the
+    account's. Until someone is locked (a member, or an applicant) the form may set them; after
+    that a different name or number is an identity change for staff to review, not a form edit.
+    The applicant needs an ID number and must be 16 or older."""
+    locked = accounts.identity_lock(user) is not None
+    typed = parse_id_number(id_number).value if id_number else None
+    if real_name != user.name:
+        if locked:
+            raise InvalidInput(_LOCKED_IDENTITY, field="real_name")
+        user.name = real_name
+    if typed and typed != user.reveal_id_number():
+        if locked and user.has_id_number:
+            raise InvalidInput(_LOCKED_IDENTITY, field="id_number")
+        accounts.bind_id_number(user, typed)
     if not user.has_id_number:
         raise InvalidInput(_l("Please enter your ID number."), field="id_number")
     if accounts.age_of(user) < MINIMUM_AGE:
@@ -194,7 +220,7 @@ def apply(user, data: dict, *, consent: bool) -> MembershipApplication:
         raise InvalidInput(_l("Please agree to the processing of your personal information."), field="consent")
     union = joinable_union(data.get("union_code"))
     details = _clean_details(data)
-    _check_identity(user, data.get("id_number"))
+    _check_identity(user, data.get("id_number"), details["real_name"])
     application = MembershipApplication(kind="membership", union=union, **details)
     return workflow.start(application, user, consent_version=current_app.config["PRIVACY_NOTICE_VERSION"])
 
@@ -206,17 +232,29 @@ def _check_correctable(application, user) -> None:
         raise InvalidTransition(_l("This application can only be changed while more information is requested."))
 
 
-def update_and_resubmit(application: MembershipApplication, user, data: dict) -> MembershipApplication:
-    """While more information is requested the applicant may correct the form and send it again."""
+def update_and_resubmit(
+    application: MembershipApplication, user, data: dict, *, reply: str | None = None
+) -> MembershipApplication:
+    """While more information is requested the applicant may correct the form and send it again,
+    with a reply to the union's question."""
     _check_correctable(application, user)
     union = joinable_union(data.get("union_code"))
     details = _clean_details(data)
-    _check_identity(user, data.get("id_number"))
+    _check_identity(user, data.get("id_number"), details["real_name"])
     application.union = union
     for key, value in details.items():
         setattr(application, key, value)
     db.session.flush()
-    return workflow.resubmit(application, user)
+    return workflow.resubmit(application, user, reply=reply)
+
+
+def reply(application: workflow.Application, user, text: str | None) -> workflow.Application:
+    """The applicant answers the union's request for information (without changing the form);
+    the answer is the note of the resubmit event, so the reviewer reads it and the trail keeps it."""
+    _check_correctable(application, user)
+    if not clean_prose(text):
+        raise InvalidInput(_l("Please write your reply to the union."), field="reply")
+    return workflow.resubmit(application, user, reply=text)
 
 
 # --- What approval does --------------------------------------------------------------------------------------
@@ -324,7 +362,9 @@ def request_transfer(user, *, union_code: str | None, reason: str | None) -> Tra
     return workflow.start(application, user)
 
 
-def update_transfer_and_resubmit(application: TransferApplication, user, *, reason: str | None):
+def update_transfer_and_resubmit(
+    application: TransferApplication, user, *, reason: str | None, reply: str | None = None
+):
     """A transfer asked for more information: the member explains and sends it again."""
     _check_correctable(application, user)
     reason = clean_prose(reason)
@@ -332,7 +372,7 @@ def update_transfer_and_resubmit(application: TransferApplication, user, *, reas
         raise InvalidInput(_l("The reason can have at most 500 characters."), field="reason")
     application.reason = reason
     db.session.flush()
-    return workflow.resubmit(application, user)
+    return workflow.resubmit(application, user, reply=reply)
 
 
 def leave(user, *, reason: str | None) -> Membership:
@@ -388,6 +428,7 @@ class Verification:
     expired: bool = False
     masked_name: str = ""
     union_name: str = ""
+    union_path: str = ""
     member_number: str = ""
 
 
@@ -407,5 +448,6 @@ def verify_card(token: str) -> Verification:
         valid=True,
         masked_name=mask_name(membership.user.name),
         union_name=membership.union.name,
+        union_path=unions.full_name(membership.union),
         member_number=number[:6] + "*" * (len(number) - 10) + number[-4:],
     )

@@ -7,19 +7,41 @@ import secrets
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.core import workflow
+from portal.core.db import utcnow
 from portal.core.forms import ConfirmForm, choices, form_view, grouped_choices, render_form, save_form
 from portal.core.validators import InvalidInput, parse_id_number
-from portal.membership import services
+from portal.membership import identity, services
 from portal.membership.choices import EMPLOYMENT_TYPES
-from portal.membership.forms import ChooseUnionFilter, LeaveForm, MembershipForm, TransferForm
+from portal.membership.forms import (
+    ChooseUnionFilter,
+    IdentityChangeForm,
+    LeaveForm,
+    MembershipForm,
+    ReplyForm,
+    TransferForm,
+)
 from portal.unions import services as unions
 
 bp = Blueprint("membership", __name__)
 
-KINDS = ("membership", "transfer")
+KINDS = services.KINDS
+CARD_REFRESH_SECONDS = 60  # how often an open card page fetches a fresh QR code (card.js); config may override
+
+# What joining gives, as the join page tells it: only what this portal runs now. An entry shows
+# once its module registers the endpoint, like the home tiles.
+JOIN_BENEFITS = (
+    ("membership.card", _l("An electronic member card: its QR code shows you are a member")),
+    ("stations.index", _l("Rest stations nearby: drinking water, charging, a place to rest")),
+    ("aid.index", _l("Hardship aid when times are hard")),
+    ("aid.insurance", _l("Mutual medical cover")),
+    ("libraries.index", _l("Worker libraries: book a visit or a book")),
+    ("volunteering.index", _l("Volunteering activities")),
+    ("membership.index", _l("Apply, transfer and follow every step online")),
+)
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -67,6 +89,9 @@ def _chooser(mode: str):
     work = request.args.get("employment_type") or None
     query = (request.args.get("q") or "")[:30]
     suggestions = services.suggest_unions(region_code=region, employment_type=work, query=query)
+    if mode == "transfer":  # one cannot move to the union one is in: do not offer it
+        membership = services.membership_of(current_user)
+        suggestions = [s for s in suggestions if s.union.id != membership.union_id]
     searched = bool(region or query)
     return render_template(
         "membership/choose.html",
@@ -95,15 +120,25 @@ def _is_member() -> bool:
 
 @bp.route("/membership/join/<code>")
 def join(code: str):
-    """The poster entry: opening the link pre-selects the union (after signing in)."""
+    """The poster entry. A visitor lands on the union's join page (which union, what it gives,
+    three steps, one button to register); after registering or signing in they come back to the
+    form with the union chosen. Someone signed in goes straight to the form."""
     union = unions.find_by_code(code)
     if union is None or not union.accepts_members:
         abort(404)
     target = url_for("membership.apply_form", union=union.code, work_region_code=union.region_code or "")
-    if not current_user.is_authenticated:
-        flash(_("To join %(union)s, sign in or create an account first.", union=union.name), "info")
-        return redirect(url_for("auth.login", next=target))
-    return redirect(target)
+    if current_user.is_authenticated:
+        return redirect(target)
+    benefits = [text for endpoint, text in JOIN_BENEFITS if endpoint in current_app.view_functions][:4]
+    return render_template(
+        "membership/join.html",
+        title=_("Join %(union)s", union=union.name),
+        union=union,
+        parent_path=unions.full_name(union.parent) if union.parent else "",
+        benefits=benefits,
+        register_url=url_for("auth.register", next=target),
+        login_url=url_for("auth.login", next=target),
+    )
 
 
 @bp.route("/membership/join/<code>/qr.svg")
@@ -171,22 +206,40 @@ def apply_form():
         union=union,
         union_path=union_path,
         has_id=current_user.has_id_number,
+        identity_locked=identity.is_locked(current_user),
         editing=None,
         derived=_derived_from_id(form),
+    )
+
+
+def _application_page(app_, reply_form=None):
+    return render_form(
+        "membership/application.html",
+        reply_form or ReplyForm(),
+        title=_("My application"),
+        application=app_,
+        timeline=workflow.timeline(app_),
+        union_path=unions.full_name(app_.union),
     )
 
 
 @bp.route("/membership/applications/<public_id>")
 @login_required
 def application(public_id: str):
+    return _application_page(workflow.load_for_applicant(public_id, current_user, KINDS))
+
+
+@bp.route("/membership/applications/<public_id>/reply", methods=["POST"])
+@login_required
+@form_view
+def reply(public_id: str):
+    """The applicant answers the union's request for more information, without changing the form."""
     app_ = workflow.load_for_applicant(public_id, current_user, KINDS)
-    return render_template(
-        "membership/application.html",
-        title=_("My application"),
-        application=app_,
-        timeline=workflow.timeline(app_),
-        union_path=unions.full_name(app_.union),
-    )
+    form = ReplyForm()
+    if form.validate_on_submit() and save_form(form, lambda: services.reply(app_, current_user, form.reply.data)):
+        flash(_("Your reply has been sent to the union."), "success")
+        return redirect(url_for("membership.application", public_id=public_id), code=303)
+    return _application_page(app_, form)
 
 
 @bp.route("/membership/applications/<public_id>/edit", methods=["GET", "POST"])
@@ -200,6 +253,8 @@ def edit_application(public_id: str):
         return redirect(url_for("membership.application", public_id=public_id))
     if app_.kind == "transfer":
         return _edit_transfer(app_)
+    if app_.kind != "membership":  # a change request is answered with a reply only
+        return redirect(url_for("membership.application", public_id=public_id))
     form = MembershipForm(obj=app_ if request.method == "GET" else None)
     if request.method == "GET":
         form.union_code.data = request.args.get("union") or app_.union.code
@@ -208,7 +263,7 @@ def edit_application(public_id: str):
         form.consent.data = True
     union, union_path = _prepare(form, form.union_code.data)
     if form.validate_on_submit() and save_form(
-        form, lambda: services.update_and_resubmit(app_, current_user, form.data_for_service())
+        form, lambda: services.update_and_resubmit(app_, current_user, form.data_for_service(), reply=form.reply.data)
     ):
         flash(_("Your application has been sent again."), "success")
         return redirect(url_for("membership.application", public_id=public_id), code=303)
@@ -219,6 +274,7 @@ def edit_application(public_id: str):
         union=union,
         union_path=union_path,
         has_id=current_user.has_id_number,
+        identity_locked=identity.is_locked(current_user),
         editing=app_,
         derived=_derived_from_id(form),
     )
@@ -228,7 +284,10 @@ def _edit_transfer(app_):
     form = TransferForm(obj=app_ if request.method == "GET" else None)
     form.union_code.data = app_.union.code
     if form.validate_on_submit() and save_form(
-        form, lambda: services.update_transfer_and_resubmit(app_, current_user, reason=form.reason.data)
+        form,
+        lambda: services.update_transfer_and_resubmit(
+            app_, current_user, reason=form.reason.data, reply=form.reply.data
+        ),
     ):
         flash(_("Your transfer request has been sent again."), "success")
         return redirect(url_for("membership.application", public_id=app_.public_id), code=303)
@@ -276,6 +335,8 @@ def card():
         title=_("Member card"),
         membership=membership,
         stamp=secrets.token_urlsafe(6),  # a fresh image (and QR token) each time the page opens
+        issued_at=utcnow(),
+        refresh_seconds=current_app.config.get("MEMBER_CARD_REFRESH_SECONDS", CARD_REFRESH_SECONDS),
         ttl_hours=max(current_app.config["MEMBER_CARD_TOKEN_TTL"] // 3600, 1),
     )
 
@@ -283,7 +344,8 @@ def card():
 @bp.route("/me/card.svg")
 @login_required
 def card_image():
-    """The card as one image, so that a long press saves it to the phone's photos."""
+    """The card as one image, with a QR code signed just now: the card page fetches it again
+    on every opening and, while open, every minute (static/js/card.js)."""
     membership = _active_membership()
     if membership is None:
         abort(404)
@@ -298,7 +360,7 @@ def card_image():
 @bp.route("/verify/<token>")
 def verify(token: str):
     result = services.verify_card(token[:400])
-    return render_template("membership/verify.html", title=_("Member card check"), result=result)
+    return render_template("membership/verify.html", title=_("Member card check"), result=result, checked_at=utcnow())
 
 
 # --- Transfer and leaving -----------------------------------------------------------------------------------
@@ -319,9 +381,13 @@ def transfer_form():
     if not _is_member():
         return redirect(url_for("membership.index"))
     form = TransferForm()
+    membership = services.membership_of(current_user)
     if request.method == "GET":
         form.union_code.data = request.args.get("union", "")
     union = unions.find_by_code(form.union_code.data)
+    if request.method == "GET" and union is not None and union.id == membership.union_id:
+        form.union_code.errors = [_("You are already a member of this union; choose the union you are moving to.")]
+        union = None
     if form.validate_on_submit():
         application = save_form(
             form,
@@ -337,7 +403,7 @@ def transfer_form():
         union=union,
         union_path=unions.full_name(union) if union else None,
         editing=None,
-        membership=services.membership_of(current_user),
+        membership=membership,
     )
 
 
@@ -352,5 +418,43 @@ def leave():
         flash(_("You have left the union. Your membership history is kept."), "info")
         return redirect(url_for("membership.index"), code=303)
     return render_form(
-        "membership/leave.html", form, title=_("Leave the union"), membership=services.membership_of(current_user)
+        "membership/leave.html",
+        form,
+        title=_("Leave the union"),
+        membership=services.membership_of(current_user),
+        pending=services.open_application(current_user),
+    )
+
+
+# --- Changing the real name or ID number once a member --------------------------------------------
+
+
+@bp.route("/membership/identity", methods=["GET", "POST"])
+@login_required
+@form_view
+def identity_change():
+    """A member (or applicant) asks the union to change their real name or ID number."""
+    pending = identity.open_request(current_user)
+    if pending is not None:
+        return redirect(url_for("membership.application", public_id=pending.public_id))
+    if not identity.is_locked(current_user):
+        return redirect(url_for("me.edit_profile"))
+    form = IdentityChangeForm()
+    if request.method == "GET":
+        form.real_name.data = current_user.name
+    if form.validate_on_submit():
+        application = save_form(
+            form,
+            lambda: identity.request_change(
+                current_user, real_name=form.real_name.data, id_number=form.id_number.data, reason=form.reason.data
+            ),
+        )
+        if application:
+            flash(_("Your request has been sent to %(union)s.", union=application.union.name), "success")
+            return redirect(url_for("membership.application", public_id=application.public_id), code=303)
+    return render_form(
+        "membership/identity_form.html",
+        form,
+        title=_("Change my real name or ID number"),
+        union=identity.reviewing_union(current_user),
     )

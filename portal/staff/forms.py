@@ -16,6 +16,9 @@ class DecisionForm(PortalForm):
         _l("Message to the applicant"),
         validators=[Length(max=500, message=_l("The note can have at most 500 characters."))],
     )
+    # "yes" once the reviewer has confirmed a reject (on the confirmation page, or in the
+    # JavaScript dialog); "no" to go back and change the reason.
+    confirmed = HiddenField(validators=[Optional(), AnyOf(["yes", "no"])])
 
     def note_text(self) -> str:
         """The chosen common reason and the typed text, joined."""

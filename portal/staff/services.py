@@ -9,21 +9,31 @@ from portal.core.errors import DomainError, NotAllowed
 from portal.extensions import db
 
 
-def reveal_applicant_id_number(application: workflow.Application, reviewer) -> str | None:
-    """The applicant's full ID number, for a reviewer of this application; every view is logged.
+def reveal_sensitive(application: workflow.Application, reviewer) -> dict[str, str | None]:
+    """The application's sensitive values in clear (the applicant's ID number; for a change of
+    identity also the requested one), for a reviewer of this application; every view is logged.
 
     Only a reviewer whose scope holds the application, and never the applicant.
     """
     if reviewer.id == application.applicant_id or not scope.may_act_on(reviewer, application.union):
         raise NotAllowed()
+    reveal = application.kind_spec.reveal
+    values = reveal(application) if reveal else {"id_number": application.applicant.reveal_id_number()}
     audit.record(
         "sensitive.id_number_viewed",
         application.applicant,
         actor=reviewer,
         union_id=application.union_id,
-        note=f"application {application.public_id}",
+        note=f"application {application.public_id}: " + ", ".join(name for name, v in values.items() if v),
     )
-    return application.applicant.reveal_id_number()
+    return values
+
+
+def load_selected(public_ids: list[str], reviewer, limit: int = 100) -> list[workflow.Application]:
+    """The ticked applications this reviewer may decide, in the order ticked (for the confirmation)."""
+    wanted = list(dict.fromkeys(public_ids))[:limit]
+    found = {a.public_id: a for a in workflow.load_many_for_reviewer(wanted, reviewer)}
+    return [found[p] for p in wanted if p in found and found[p].awaiting_review]
 
 
 @dataclass

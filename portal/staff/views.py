@@ -13,9 +13,10 @@ from flask_login import current_user
 
 from portal.core import scope, workflow
 from portal.core.db import write_transaction
+from portal.core.errors import DomainError
 from portal.core.forms import choices, save_form
 from portal.core.scope import require_role
-from portal.core.web import page_arg
+from portal.core.web import is_safe_redirect, page_arg
 from portal.extensions import db
 from portal.staff import services
 from portal.staff.forms import DecisionForm, QueueFilterForm
@@ -90,7 +91,7 @@ def reviews():
     )
 
 
-def _detail(application, *, form=None, revealed_id=None, status=200):
+def _detail(application, *, form=None, revealed=None, status=200):
     if application.awaiting_review and application.review_started_at is None:
         db.session.commit()  # end the reading transaction: the write below takes the lock at once
         with write_transaction():
@@ -101,17 +102,19 @@ def _detail(application, *, form=None, revealed_id=None, status=200):
         [("", _("— choose a common reason, or write one below —"))]
         + [(str(r), r) for r in workflow.COMMON_REJECT_REASONS]
     )
+    timeline = workflow.timeline(application)
     return render_template(
         "staff/review_detail.html",
         title=_("Application of %(name)s", name=application.applicant.name),
         application=application,
         kind=application.kind_spec,
         union_path=unions.full_name(application.union),
-        timeline=workflow.timeline(application),
+        timeline=timeline,
+        reply=workflow.latest_reply(application, timeline),
         history=workflow.history_for(application.applicant_id, current_user, exclude_id=application.id),
         form=form,
         **application.kind_spec.detail_context(application),
-        revealed_id=revealed_id,
+        revealed=revealed,
         may_decide=application.awaiting_review and application.applicant_id != current_user.id,
     ), status
 
@@ -122,14 +125,34 @@ def review(public_id: str):
     return _detail(workflow.load_for_reviewer(public_id, current_user))
 
 
+# Decisions that ask "are you sure?" first: with JavaScript the button's data-confirm dialog
+# answers it (and says so with confirmed=yes); without, a page of its own does.
+CONFIRMED_DECISIONS = {"reject"}
+
+
 @bp.route("/reviews/<public_id>/decide", methods=["POST"])
 @staff_only
 def decide(public_id: str):
     application = workflow.load_for_reviewer(public_id, current_user)
     form = DecisionForm()
-    if form.validate_on_submit() and save_form(
-        form, lambda: workflow.decide(application, current_user, form.decision.data, form.note_text())
-    ):
+    if not form.validate_on_submit():
+        return _detail(application, form=form, status=400 if form.csrf_failed else 422)
+    if form.confirmed.data == "no":  # "change the reason": back to the form, the text kept
+        return _detail(application, form=form)
+    if form.decision.data in CONFIRMED_DECISIONS and form.confirmed.data != "yes":
+        try:
+            note = workflow.decision_note(form.decision.data, form.note_text())
+        except DomainError as exc:
+            form.add_error(exc)
+            return _detail(application, form=form, status=exc.status_code)
+        return render_template(
+            "staff/confirm_decision.html",
+            title=_("Reject this application?"),
+            application=application,
+            kind=application.kind_spec,
+            note=note,
+        )
+    if save_form(form, lambda: workflow.decide(application, current_user, form.decision.data, form.note_text())):
         messages = {
             "approve": _("Approved. The applicant has been notified."),
             "reject": _("Rejected. The applicant has been told why."),
@@ -144,9 +167,14 @@ def decide(public_id: str):
 @staff_only
 def reveal_id(public_id: str):
     application = workflow.load_for_reviewer(public_id, current_user)
-    clear = services.reveal_applicant_id_number(application, current_user)
+    revealed = services.reveal_sensitive(application, current_user)
     db.session.commit()  # the audit event of this view
-    return _detail(application, revealed_id=clear)
+    return _detail(application, revealed=revealed)
+
+
+def _queue_back() -> str:
+    back = request.form.get("back") or ""
+    return back if back.startswith("/staff/reviews") and is_safe_redirect(back) else url_for("staff.reviews")
 
 
 @bp.route("/reviews/bulk-approve", methods=["POST"])
@@ -154,8 +182,19 @@ def reveal_id(public_id: str):
 def bulk_approve():
     ids = [i for i in request.form.getlist("ids") if i][:100]
     if not ids:
-        flash(_("Select the applications to approve first."), "error")
-        return redirect(url_for("staff.reviews"), code=303)
+        flash(_("Nothing was approved: tick the applications to approve first."), "error")
+        return redirect(_queue_back(), code=303)
+    if request.form.get("confirmed") != "yes":
+        selected = services.load_selected(ids, current_user)
+        if not selected:
+            flash(_("None of the ticked applications can be approved any more."), "warning")
+            return redirect(_queue_back(), code=303)
+        return render_template(
+            "staff/confirm_bulk.html",
+            title=_("Approve these applications?"),
+            selected=selected,
+            back=_queue_back(),
+        )
     result = services.bulk_approve(ids, current_user)
     db.session.commit()
     if result.approved:
@@ -171,12 +210,7 @@ def bulk_approve():
             ),
             "warning",
         )
-    return redirect(
-        request.form.get("back")
-        if (request.form.get("back") or "").startswith("/staff/")
-        else url_for("staff.reviews"),
-        code=303,
-    )
+    return redirect(_queue_back(), code=303)
 
 
 # --- Join posters ----------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Demo union tree: Heilongjiang, its 13 prefecture-level divisions and their counties.
 
 Administrative divisions and centre coordinates come from ``data/heilongjiang_adcodes.csv``,
-extracted from the MIT-licensed ``cpca`` package (see ``data/LICENSE-cpca.txt``).
-Grassroots unions are invented for the demo.
+extracted from the MIT-licensed ``cpca`` package (see ``data/LICENSE-cpca.txt``) and corrected
+where a division has changed status since (``RENAMED``). Grassroots unions are invented for the demo.
 """
 
 from __future__ import annotations
@@ -54,6 +54,20 @@ GRASSROOTS = [
 ]
 
 
+# Divisions whose status (and so adcode and name) changed after the cpca data was taken:
+# old adcode → new adcode. 嫩江县 became the county-level city 嫩江市 in 2019, 漠河县 became
+# 漠河市 in 2018. A database seeded before the correction gets its union renamed in place.
+RENAMED = {"231121": "231183", "232723": "232701"}
+
+
+def _apply_renames(names: dict[str, str]) -> None:
+    for old, new in RENAMED.items():
+        union = services.find_by_code(old)
+        if union is not None and services.find_by_code(new) is None:
+            union.code = union.region_code = new
+            union.name = f"{names[new]}总工会"
+
+
 def _divisions() -> list[dict]:
     with DATA.open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
@@ -68,6 +82,7 @@ def seed() -> None:
         ROOT["code"], name=ROOT["name"], level="national", parent=None, lat=ROOT["lat"], lng=ROOT["lng"]
     )
     rows = _divisions()
+    _apply_renames({row["adcode"][:6]: row["name"] for row in rows})
     by_level: dict[str, Union] = {}
     # Sorted by adcode, so each province/city comes before what lies under it.
     for row in sorted(rows, key=lambda r: r["adcode"]):

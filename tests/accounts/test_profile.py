@@ -13,9 +13,9 @@ def test_profile_shows_masked_phone_and_id(client, make_user):
     user = make_user(phone="13811112222", name="张伟", id_number=id_number)
     html = page_text(login_as(client, user).get("/me"))
     assert "138****2222" in html
-    assert id_number[:4] + "*" * 10 + id_number[-4:] in html
+    assert id_number[:4] + "*" * 13 + id_number[-1] in html
     assert id_number not in html
-    assert "1990年3月15日" in html
+    assert "1990年生" in html and "1990年3月15日" not in html  # birth year and age only
     assert "男" in html
 
 

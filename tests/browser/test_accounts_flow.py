@@ -77,12 +77,14 @@ def test_register_sign_out_sign_in_and_edit_profile(page):
     expect(page.get_by_role("status")).to_contain_text("已保存")
     expect(page.get_by_role("heading", level=1)).to_have_text("王晓明")
     facts = page.locator("dl.facts")
-    masked = id_number[:4] + "*" * 10 + id_number[-4:]
+    masked = id_number[:4] + "*" * 13 + id_number[-1]
     expect(facts.locator("div", has=page.locator("dt", has_text="真实姓名")).locator("dd")).to_have_text("王晓明")
     expect(facts.locator("div", has=page.locator("dt", has_text="身份证号")).locator("dd")).to_have_text(masked)
-    expect(facts.locator("div", has=page.locator("dt", has_text="出生日期")).locator("dd")).to_have_text(
-        "1990年3月15日"
+    # Birth year and age only, beside the masked number (see core/masking.py).
+    expect(facts.locator("div", has=page.locator("dt", has_text="出生年份与年龄")).locator("dd")).to_contain_text(
+        "1990年生"
     )
+    expect(page.locator("body")).not_to_contain_text("3月15日")
     expect(page.locator("body")).not_to_contain_text(id_number)
     shot(page, "profile-zh")
 
@@ -118,13 +120,13 @@ def test_language_switch_sticks_and_english_pages(page, make_user):
     page.goto("/me")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("李华")
-    expect(page.locator("dl.facts")).to_contain_text("Nov 2, 1985")
+    expect(page.locator("dl.facts")).to_contain_text("born 1985, age")
     shot(page, "profile-en")
 
     # And back to Chinese, which sticks too.
     page.get_by_role("link", name="中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-    expect(page.locator("dl.facts")).to_contain_text("1985年11月2日")
+    expect(page.locator("dl.facts")).to_contain_text("1985年生")
     tab(page, "首页").click()
     expect(page).to_have_url(HOME)
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")

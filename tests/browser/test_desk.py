@@ -44,3 +44,37 @@ def test_staff_workspace_at_desk_size(desk_page, make_user, tree):
     expect(page.locator("main")).not_to_contain_text("通河县")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     shot(page, "desk-staff-zh")
+
+
+def test_identity_change_review_at_desk_size(app, desk_page, make_user, make_application, tree):
+    from portal.accounts.models import User
+    from portal.core import workflow
+    from portal.core.workflow import Application
+    from portal.extensions import db
+    from portal.membership import identity
+    from tests.browser.support import assert_no_serious_axe_problems
+
+    member = make_user(name="赵磊", id_number=valid_id_number(birth="19950412", seq="131"))
+    staff = make_user("staff", union=tree["county_a1"], name="刘洋")
+    application = make_application(member, tree["grassroots_a1"])
+    with app.app_context():
+        workflow.decide(db.session.get(Application, application.id), db.session.get(User, staff.id), "approve")
+        request = identity.request_change(
+            db.session.get(User, member.id),
+            real_name="赵磊",
+            id_number=valid_id_number(birth="19940412", seq="133"),
+            reason="身份证号录入时把出生年份填错了（应为1994年），现申请更正。",
+        )
+        db.session.commit()
+        public_id = request.public_id
+
+    page = desk_page
+    sign_in(page, staff)
+    page.goto("/staff/reviews?kind=identity_change")
+    page.get_by_role("link", name=re.compile("赵磊")).click()
+    expect(page.locator(".facts").first).to_contain_text("1995年生")
+    expect(page.locator(".facts").first).to_contain_text("1994年生")
+    expect(page.locator(".facts").first).to_contain_text("现申请更正")
+    assert page.url.endswith(public_id)
+    shot(page, "desk-identity-change-review")
+    assert_no_serious_axe_problems(page, "identity change review")

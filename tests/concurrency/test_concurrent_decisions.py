@@ -57,7 +57,9 @@ def test_reviewers_deciding_at_once_resolve_to_exactly_one_decision(
 
         def decide(i, url=url, tokens=tokens):
             decision, note = decisions[i]
-            return browsers[i].request(url, {"decision": decision, "note": note, "csrf_token": tokens[i]})[0]
+            # confirmed=yes: what the reject button's confirmation dialog adds (UX7)
+            data = {"decision": decision, "note": note, "confirmed": "yes", "csrf_token": tokens[i]}
+            return browsers[i].request(url, data)[0]
 
         results = _run_together([lambda i=i: decide(i) for i in range(len(browsers))])
         statuses.update(results)

@@ -116,3 +116,26 @@ def test_open_key_frees_the_slot_once_closed(ctx, case):
     assert application.open_key == f"membership:{case['applicant'].id}"
     workflow.withdraw(application, _get(User, case["applicant"]))
     assert application.open_key is None and application.status == "withdrawn"
+
+
+def test_a_reply_is_the_note_of_the_resubmit_event_and_keeps_its_punctuation(ctx, case):
+    application = _get(Application, case["application"])
+    reviewer, applicant = _get(User, case["reviewer"]), _get(User, case["applicant"])
+    workflow.decide(application, reviewer, "request_info", "  请补充：站点名称（全称）。\r\n谢谢！  ")
+    assert application.last_note == "请补充：站点名称（全称）。\n谢谢！"  # prose: trimmed, never NFKC
+    assert workflow.latest_reply(application, workflow.timeline(application)) is None
+    workflow.resubmit(application, applicant, reply="站点：通天街站；\x00入职：2024年3月。")
+    entries = workflow.timeline(application)
+    assert entries[-1].state == "resubmit" and not entries[-1].by_staff
+    assert entries[-1].note == "站点：通天街站；入职：2024年3月。"  # the control character dropped
+    assert workflow.latest_reply(application, entries) is entries[-1]
+    workflow.decide(application, reviewer, "approve")
+    assert workflow.latest_reply(application, workflow.timeline(application)) is None  # decided: no banner
+
+
+def test_a_reply_longer_than_a_note_is_refused(ctx, case):
+    application = _get(Application, case["application"])
+    workflow.decide(application, _get(User, case["reviewer"]), "request_info", "请补充")
+    with pytest.raises(InvalidInput):
+        workflow.resubmit(application, _get(User, case["applicant"]), reply="长" * 501)
+    assert application.status == "needs_info"

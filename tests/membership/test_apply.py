@@ -48,7 +48,7 @@ def test_the_form_is_prefilled_from_the_profile_and_shows_the_derived_id_details
     login_as(client, rider)
     html = page_text(client.get("/membership/apply/form?union=GA1"))
     assert 'value="李强"' in html
-    assert "2301**********" in html and "1995年4月12日" in html
+    assert "2301**********" in html and "1995年生" in html and "1995年4月12日" not in html
     assert 'name="id_number"' not in html  # already on the profile: not asked again
 
 
@@ -165,9 +165,21 @@ def test_the_chooser_suggests_the_riders_federation_first(client, tree, make_uni
     assert "通河县通河镇社区工会联合会" in search and "香坊区快递外卖配送行业工会联合会" not in search
 
 
-def test_poster_link_preselects_the_union_after_sign_in(client, tree, rider):
+def test_poster_link_lands_a_visitor_on_the_unions_join_page(client, tree):
     r = client.get("/membership/join/GA1")
-    assert r.status_code == 302 and "/auth/login?next=" in r.headers["Location"]
+    assert r.status_code == 200  # not a sign-in page
+    html = page_text(r)
+    assert "香坊区快递外卖配送行业工会联合会" in html
+    assert "黑龙江省总工会 › 哈尔滨市总工会 › 香坊区总工会" in html  # where it sits in the tree
+    for step in ("注册账号", "填写入会信息", "工会审核"):
+        assert step in html
+    assert "注册并申请入会" in html and "已有账号？登录" in html
+    assert "电子会员证" in html and "职工驿站" in html  # live services only
+    assert "困难帮扶" not in html and "互助医疗" not in html  # not built yet: not promised
+    assert html.count('class="button block join-button"') == 1  # one large button
+
+
+def test_poster_link_preselects_the_union_after_sign_in(client, tree, rider):
     login_as(client, rider)
     r = client.get("/membership/join/GA1")
     form = page_text(client.get(r.headers["Location"]))
@@ -184,9 +196,8 @@ def test_poster_qr_code_is_an_svg_of_the_join_link(client, tree):
 
 
 def test_registering_from_a_poster_returns_to_the_join_form(client, tree):
-    r = client.get("/membership/join/GA1")
-    login_page = client.get(r.headers["Location"])
-    register_link = [part for part in page_text(login_page).split('"') if part.startswith("/auth/register")]
+    landing = client.get("/membership/join/GA1")
+    register_link = [part for part in page_text(landing).split('"') if part.startswith("/auth/register")]
     assert register_link and "next=" in register_link[0]
     register_url = register_link[0].replace("&amp;", "&")
     r = post_form(
@@ -200,6 +211,16 @@ def test_registering_from_a_poster_returns_to_the_join_form(client, tree):
             "agree": "y",
         },
     )
+    assert r.status_code == 303 and r.headers["Location"].startswith("/membership/apply/form?union=GA1")
+    form = page_text(client.get(r.headers["Location"]))
+    assert 'name="union_code" type="hidden" value="GA1"' in form and 'value="骑手乙"' in form
+
+
+def test_signing_in_from_a_poster_returns_to_the_join_form(client, tree, rider):
+    landing = page_text(client.get("/membership/join/GA1"))
+    login_link = [part for part in landing.split('"') if part.startswith("/auth/login")]
+    assert login_link and "next=" in login_link[0]
+    r = post_form(client, login_link[0].replace("&amp;", "&"), {"phone": rider.phone, "password": rider.test_password})
     assert r.status_code == 303 and r.headers["Location"].startswith("/membership/apply/form?union=GA1")
 
 

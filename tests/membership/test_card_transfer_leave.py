@@ -178,3 +178,62 @@ def test_member_numbers_are_sequential_per_province_and_year(app, make_user, mak
         issued = sorted(db.session.scalars(select(Membership.member_number)))
     year = date.today().year
     assert issued == [f"00{year}{n:08d}" for n in (1, 2, 3)]  # the test tree has no region codes: "00"
+
+
+# --- UX13: transfer never offers the current union; leave explains a pending transfer ---------------
+
+
+def test_the_transfer_chooser_does_not_offer_the_members_own_union(client, member):
+    login_as(client, member)
+    offered = page_text(client.get("/membership/transfer?q=工会")).split("可加入的工会", 1)[1]
+    assert "哈尔滨松江机械制造有限公司工会" in offered  # another union of the same district
+    assert "香坊区快递外卖配送行业工会联合会" not in offered  # the member's own
+
+
+def test_the_transfer_form_refuses_the_current_union_as_soon_as_it_opens(client, member):
+    login_as(client, member)
+    r = client.get("/membership/transfer/form?union=GA1")
+    assert r.status_code == 200
+    assert "您已是该工会的会员，请选择要转入的工会" in page_text(r)
+
+
+def test_leave_with_a_pending_transfer_says_to_withdraw_it_first(app, client, member):
+    login_as(client, member)
+    r = post_form(client, "/membership/transfer/form?union=GA2", {"union_code": "GA2", "reason": ""})
+    transfer_url = r.headers["Location"]
+    assert "退会" in page_text(client.get("/membership"))  # not hidden while the transfer is pending
+    page = page_text(client.get("/membership/leave"))
+    assert "请先撤回正在办理的申请" in page and "通河县通河镇社区工会联合会" in page
+    assert f'href="{transfer_url}"' in page
+    assert 'name="confirm"' not in page  # no leave form that could only fail
+    with app.app_context():
+        assert db.session.scalars(select(Membership)).one().is_active
+
+
+# --- UX11: the card's QR code is live; the verify page says when and which union --------------------
+
+
+def test_the_card_says_its_code_is_live_and_refreshes_it(client, member):
+    login_as(client, member)
+    page = page_text(client.get("/me/card"))
+    assert "长按" not in page and "保存到手机" not in page
+    assert "二维码实时生成" in page and "每分钟自动刷新" in page and "截图会失效" in page
+    assert re.search(r'<script src="/static/js/card\.[^"]*js[^"]*" defer></script>', page)
+    assert 'data-refresh-seconds="60"' in page and "二维码生成于" in page
+    stamps = {
+        re.search(r'src="/me/card\.svg\?t=([\w-]+)"', page_text(client.get("/me/card"))).group(1) for _ in range(3)
+    }
+    assert len(stamps) == 3  # a fresh image on every opening
+
+
+def test_verify_shows_when_it_was_checked_and_which_union(client, member):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    login_as(client, member)
+    token = _card_token(client)
+    html = page_text(client.application.test_client().get(f"/verify/{token}"))
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    assert "核验时间" in html and f"{today.year}年{today.month}月{today.day}日" in html and "北京时间" in html
+    assert "香坊区快递外卖配送行业工会联合会" in html
+    assert "黑龙江省总工会 › 哈尔滨市总工会 › 香坊区总工会" in html

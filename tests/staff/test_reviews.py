@@ -24,11 +24,13 @@ def submitted(make_user, make_application, tree):
     return applicant, make_application(applicant, tree["grassroots_a1"])
 
 
-def decide(client, application, decision, note="", reason=""):
+def decide(client, application, decision, note="", reason="", confirmed="yes"):
+    """A decision as the desk's form sends it; ``confirmed="yes"`` is what the reject button's
+    confirmation dialog adds (the page without JavaScript is tested on its own)."""
     return post_form(
         client,
         f"/staff/reviews/{application.public_id}/decide",
-        {"decision": decision, "note": note, "reason": reason},
+        {"decision": decision, "note": note, "reason": reason, "confirmed": confirmed},
         token_from=f"/staff/reviews/{application.public_id}",
     )
 
@@ -172,7 +174,7 @@ def test_detail_masks_the_id_and_the_full_number_is_a_logged_action(app, client,
         clear = db.session.get(User, applicant.id).reveal_id_number()
     login_as(client, county_staff)
     detail = page_text(client.get(f"/staff/reviews/{application.public_id}"))
-    assert clear not in detail and clear[:4] + "*" * 10 + clear[-4:] in detail
+    assert clear not in detail and clear[:4] + "*" * 13 + clear[-1] in detail
     r = post_form(
         client,
         f"/staff/reviews/{application.public_id}/reveal-id",
@@ -205,7 +207,7 @@ def test_bulk_approve_skips_what_was_decided_meanwhile(app, client, county_staff
     r = post_form(
         client,
         "/staff/reviews/bulk-approve",
-        {"ids": [a.public_id for a in applications] + [outsider.public_id]},
+        {"ids": [a.public_id for a in applications] + [outsider.public_id], "confirmed": "yes"},
         token_from="/staff/reviews",
     )
     assert r.status_code == 303
@@ -265,14 +267,14 @@ def test_staff_dashboard_counts_pending_by_kind(client, county_staff, submitted)
 
 def test_revealing_an_id_number_is_refused_by_the_service_outside_scope(app, submitted, make_user, tree):
     from portal.core.errors import NotAllowed
-    from portal.staff.services import reveal_applicant_id_number
+    from portal.staff.services import reveal_sensitive
 
     outsider = make_user("staff", union=tree["county_a2"])
     with app.app_context():
         application = db.session.get(Application, submitted[1].id)
         with pytest.raises(NotAllowed):
-            reveal_applicant_id_number(application, db.session.get(User, outsider.id))
+            reveal_sensitive(application, db.session.get(User, outsider.id))
         with pytest.raises(NotAllowed):
-            reveal_applicant_id_number(application, db.session.get(User, submitted[0].id))
+            reveal_sensitive(application, db.session.get(User, submitted[0].id))
         db.session.rollback()
         assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sensitive.id_number_viewed")).all()
