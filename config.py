@@ -124,6 +124,8 @@ class BaseConfig:
     ]
 
     SITE_NAME = "职工服务门户"
+    # The union that runs this portal, named on the home page (a name: shown as written in every language).
+    PORTAL_OPERATOR_NAME = os.environ.get("PORTAL_OPERATOR_NAME", "黑龙江省总工会")
     PRIVACY_NOTICE_VERSION = "2026-11"
 
     @classmethod

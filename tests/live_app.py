@@ -12,4 +12,13 @@ if os.environ.get("PORTAL_LIVE_REDIS_URL"):
     )
 else:
     overrides["RATELIMIT_ENABLED"] = False
+if os.environ.get("PORTAL_LIVE_REAL_PASSWORD_HASHING"):
+    # The production argon2 costs (the suite uses tiny ones): for tests about time spent hashing.
+    from config import BaseConfig
+
+    overrides.update(
+        ARGON2_TIME_COST=BaseConfig.ARGON2_TIME_COST,
+        ARGON2_MEMORY_COST=BaseConfig.ARGON2_MEMORY_COST,
+        ARGON2_PARALLELISM=BaseConfig.ARGON2_PARALLELISM,
+    )
 app = create_app("testing", overrides)

@@ -1,5 +1,9 @@
 """Accounts: registration, sign-in, profile, roles; the admin's account pages."""
 
+import re
+
+_USER_ID = re.compile(r"[0-9]{1,19}")
+
 
 def init_app(app) -> None:
     from flask_babel import lazy_gettext as _l
@@ -9,6 +13,7 @@ def init_app(app) -> None:
     from portal.accounts.views import admin_bp, auth_bp, me_bp
     from portal.core.demo import register_seeder
     from portal.core.notify import message_template
+    from portal.core.web import MAX_DB_INTEGER
     from portal.extensions import db, login_manager
 
     app.register_blueprint(auth_bp)
@@ -24,8 +29,10 @@ def init_app(app) -> None:
 
     @login_manager.user_loader
     def load_user(cookie_id: str):
+        # "<id>:<session token>". A forged or damaged value is simply "not signed in": ASCII digits
+        # only (str.isdigit() accepts ² and ١, which int() then refuses), within the id column.
         user_id, _sep, token = cookie_id.partition(":")
-        if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 18:
+        if not _USER_ID.fullmatch(user_id) or int(user_id) > MAX_DB_INTEGER or not token:
             return None
         user = db.session.get(models.User, int(user_id))
         if user is None or user.session_token != token or not user.is_active:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import PasswordInput
 
 from portal.accounts.models import ROLE_LABELS
 from portal.core.forms import PortalForm, checked, choices
@@ -59,8 +60,34 @@ def parse_id_number_value(value):
     return parse_id_number(value).value
 
 
-def _new_password_field(label=None):
-    return PasswordField(
+PASSWORD_RULE = _l(
+    "At least 8 characters, with at least two of: letters, digits, symbols; "
+    "not a common password, and not containing your mobile number."
+)
+
+
+class KeptPasswordField(PasswordField):
+    """A new password typed on this page, shown back (still masked) after a refused submission.
+
+    Unless it was itself the problem — or the password it repeats was: a wrong phone number
+    must not cost the person both passwords, but a refused password is typed afresh.
+    """
+
+    widget = PasswordInput(hide_value=False)
+
+    def __init__(self, *args, repeats: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.repeats = repeats
+
+    def _value(self) -> str:
+        repeated = self._form[self.repeats] if self.repeats and self._form is not None else None
+        if not self.data or self.errors or (repeated is not None and repeated.errors):
+            return ""
+        return self.data
+
+
+def _new_password_field(label=None, field_class=PasswordField):
+    return field_class(
         label or _l("Password"),
         validators=[
             InputRequired(_l("Please enter a password.")),
@@ -69,13 +96,14 @@ def _new_password_field(label=None):
     )
 
 
-def _confirm_field(label=None):
-    return PasswordField(
+def _confirm_field(label=None, field_class=PasswordField, **kwargs):
+    return field_class(
         label or _l("Repeat the password"),
         validators=[
             InputRequired(_l("Please repeat the password.")),
             EqualTo("password", message=_l("The two passwords do not match.")),
         ],
+        **kwargs,
     )
 
 
@@ -93,8 +121,8 @@ class _PasswordStrength:
 class RegisterForm(_PasswordStrength, PortalForm):
     phone = _phone_field()
     name = _name_field()
-    password = _new_password_field()
-    confirm = _confirm_field()
+    password = _new_password_field(field_class=KeptPasswordField)
+    confirm = _confirm_field(field_class=KeptPasswordField, repeats="password")
     id_number = _id_number_field()
     agree = BooleanField(
         _l("I have read and agree to the privacy notice"),
@@ -137,17 +165,31 @@ def _role_choices():
     return choices(ROLE_LABELS.items())
 
 
+def _union_field():
+    # ≈170 unions in tree order; js/select-filter.js adds a box that narrows the list (without
+    # JavaScript it is a plain select).
+    return SelectField(
+        _l("Union"),
+        choices=[],
+        validate_choice=False,
+        render_kw={
+            "data-filter-label": _l("Filter unions"),
+            "data-filter-placeholder": _l("Type part of a name or code"),
+        },
+    )
+
+
 class AccountCreateForm(_PasswordStrength, PortalForm):
     phone = _phone_field()
     name = _name_field()
     role = SelectField(_l("Role"), choices=_role_choices(), default="staff")
-    union_code = SelectField(_l("Union"), choices=[], validate_choice=False)
+    union_code = _union_field()
     password = _new_password_field(_l("Initial password"))
 
 
 class AccountEditForm(PortalForm):
     role = SelectField(_l("Role"), choices=_role_choices())
-    union_code = SelectField(_l("Union"), choices=[], validate_choice=False)
+    union_code = _union_field()
     active = BooleanField(_l("Account may sign in"))
     new_password = PasswordField(
         _l("New password (only to reset a forgotten one)"),

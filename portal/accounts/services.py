@@ -13,12 +13,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import ID_HASH_PURPOSE, ROLES, User
 from portal.core import audit, crypto
-from portal.core.db import utcnow
+from portal.core.db import end_read_only_transaction, utcnow
 from portal.core.errors import Conflict, NotAllowed
 from portal.core.notify import notify
 from portal.core.validators import (
@@ -45,6 +46,12 @@ def _hasher() -> PasswordHasher:
 
 def hash_password(password: str) -> str:
     return _hasher().hash(password)
+
+
+def _slow_hash(password: str) -> str:
+    """Hash with no write transaction open: ~0.1 s that must not hold SQLite's write lock."""
+    end_read_only_transaction(db.session)
+    return hash_password(password)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -111,9 +118,10 @@ def register(*, phone: str, password: str, name: str, id_number: str | None = No
     phone = normalise_mobile(phone)
     name = normalise_name(name)
     check_password_strength(password, phone=phone)
+    password_hash = _slow_hash(password)  # before the first query: that one begins the write transaction
     if find_by_phone(phone) is not None:
         raise Conflict(_l("This mobile number is already registered."), field="phone")
-    user = User(phone=phone, name=name, role="worker", password_hash=hash_password(password))
+    user = User(phone=phone, name=name, role="worker", password_hash=password_hash)
     db.session.add(user)
     if id_number:
         bind_id_number(user, id_number)
@@ -123,22 +131,34 @@ def register(*, phone: str, password: str, name: str, id_number: str | None = No
 
 
 def authenticate(phone: str, password: str) -> User | None:
-    """The user for these credentials, or None — the same None whether the phone exists or not."""
+    """The user for these credentials, or None — the same None whether the phone exists or not.
+
+    The checks (one or two argon2 computations) run after the lookup's transaction has ended,
+    so they do not hold SQLite's write lock; the account is read again before it is written.
+    """
     try:
         phone = normalise_mobile(phone)
     except InvalidInput:
         _burn_time(password or "")
         return None
     user = find_by_phone(phone)
-    if user is None or not user.is_active:
+    stored = user.password_hash if user is not None and user.is_active else None
+    end_read_only_transaction(db.session)
+    if stored is None:
         _burn_time(password or "")
         return None
-    if not _verify(user.password_hash, password or ""):
+    if not _verify(stored, password or ""):
         return None
-    if _hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    return user
+    changes = {"last_login_at": utcnow()}
+    if _hasher().check_needs_rehash(stored):
+        changes["password_hash"] = hash_password(password)
+    # Compare-and-set: the password may have been changed, or the account disabled, meanwhile.
+    saved = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.password_hash == stored, User.is_active_account.is_(True))
+        .values(**changes)
+    )
+    return user if saved.rowcount == 1 else None
 
 
 # --- Profile ----------------------------------------------------------------------------------
@@ -184,12 +204,27 @@ def update_profile(user: User, *, name: str, id_number: str | None = None) -> Us
 
 def change_password(user: User, *, current: str, new: str) -> None:
     """Needs the current password; signs out every other session of this account."""
-    if not _verify(user.password_hash, current or ""):
+    stored, phone = user.password_hash, user.phone
+    end_read_only_transaction(db.session)  # three argon2 computations follow
+    if not _verify(stored, current or ""):
         raise InvalidInput(_l("The current password is not correct."), field="current_password")
-    check_password_strength(new, phone=user.phone)
-    if _verify(user.password_hash, new):
+    check_password_strength(new, phone=phone)
+    if _verify(stored, new):
         raise InvalidInput(_l("The new password must differ from the current one."), field="password")
-    user.password_hash = hash_password(new)
+    new_hash = hash_password(new)
+    # Compare-and-set: an admin (or another tab) may have changed the password meanwhile.
+    saved = db.session.execute(
+        update(User).where(User.id == user.id, User.password_hash == stored).values(password_hash=new_hash)
+    )
+    if saved.rowcount != 1:
+        raise InvalidInput(_l("The current password is not correct."), field="current_password")
+    user.rotate_session_token()
+    db.session.flush()
+
+
+def end_all_sessions(user: User) -> None:
+    """Signing out ends every session of the account: each login cookie (and remember-me cookie)
+    carries the session token, so a new token makes every earlier copy worthless."""
     user.rotate_session_token()
     db.session.flush()
 
@@ -238,7 +273,8 @@ def create_account(
     check_password_strength(password, phone=phone)
     if find_by_phone(phone) is not None:
         raise Conflict(_l("This mobile number is already registered."), field="phone")
-    user = User(phone=phone, name=name, role=role, union=union, password_hash=hash_password(password))
+    password_hash = _slow_hash(password)
+    user = User(phone=phone, name=name, role=role, union=union, password_hash=password_hash)
     db.session.add(user)
     _flush_unique(user)
     audit.record("user.created", user, actor=actor, union_id=union.id if union else None, to_state=role)
@@ -277,14 +313,14 @@ def reset_password(actor: User | None, user: User, new_password: str) -> None:
     """An admin sets a new password for someone who forgot theirs; every session of theirs ends."""
     _require_admin(actor)
     check_password_strength(new_password, phone=user.phone)
-    user.password_hash = hash_password(new_password)
+    user.password_hash = _slow_hash(new_password)
     user.rotate_session_token()
     audit.record("user.password_reset", user, actor=actor, union_id=user.union_id)
     db.session.flush()
 
 
 def search_accounts(*, query: str = "", role: str | None = None, page: int = 1, per_page: int = 20):
-    stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
+    stmt = select(User).options(joinedload(User.union)).order_by(User.created_at.desc(), User.id.desc())
     query = (query or "").strip()
     if query:
         like = f"%{query.replace('%', '').replace('_', '')}%"

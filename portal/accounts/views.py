@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts import services
 from portal.accounts.forms import (
+    PASSWORD_RULE,
     AccountCreateForm,
     AccountEditForm,
     LoginForm,
@@ -77,7 +78,11 @@ def register():
             wanted = form.next.data or request.args.get("next")
             target = wanted if is_safe_redirect(wanted) else url_for("main.home")
             return redirect(target, code=303)
-    return render_form("accounts/register.html", form, title=_("Create an account"))
+    page = make_response(
+        render_form("accounts/register.html", form, title=_("Create an account"), password_rule=PASSWORD_RULE)
+    )
+    page.headers["Cache-Control"] = "no-store"  # it may hold the passwords typed (masked) after a mistake
+    return page
 
 
 @auth_bp.route("/login", methods=["GET", "POST"])
@@ -113,8 +118,12 @@ def login():
 
 @auth_bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    if current_user.is_authenticated:
+        # Every cookie issued so far carries the old token: copies of them stop working too.
+        services.end_all_sessions(current_user)
+        db.session.commit()
     session.clear()
+    logout_user()  # after clear(): it leaves the flag that makes Flask-Login delete the remember cookie
     flash(_("You have signed out."), "info")
     return redirect(url_for("main.home"), code=303)
 
@@ -161,7 +170,7 @@ def change_password():
         login_user(current_user._get_current_object())  # new session token: re-issue this session only
         flash(_("Your password has been changed. Other devices have been signed out."), "success")
         return redirect(url_for("me.profile"), code=303)
-    return render_form("accounts/password.html", form, title=_("Change password"))
+    return render_form("accounts/password.html", form, title=_("Change password"), password_rule=PASSWORD_RULE)
 
 
 # --- Admin: accounts --------------------------------------------------------------------------
@@ -210,7 +219,7 @@ def new_user():
         if user:
             flash(_("The account for %(name)s has been created.", name=user.name), "success")
             return redirect(url_for("admin.users"), code=303)
-    return render_form("accounts/admin_user_new.html", form, title=_("New account"))
+    return render_form("accounts/admin_user_new.html", form, title=_("New account"), password_rule=PASSWORD_RULE)
 
 
 @admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -226,11 +235,11 @@ def edit_user(user_id: int):
         form.active.data = user.is_active
 
     def save():
+        if form.new_password.data:  # first: its hashing must run before anything is written
+            services.reset_password(current_user, user, form.new_password.data)
         services.update_account(
             current_user, user, role=form.role.data, union_code=form.union_code.data or None, active=form.active.data
         )
-        if form.new_password.data:
-            services.reset_password(current_user, user, form.new_password.data)
 
     if form.validate_on_submit() and save_form(form, save):
         flash(_("The account has been updated."), "success")

@@ -57,8 +57,21 @@ def _security_headers(headers, path, url) -> None:
     headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:"
 
 
+def drop_stale_copies(static_folder: Path) -> int:
+    """Delete .br/.gz copies older than their file: WhiteNoise would serve them as if current."""
+    dropped = 0
+    for copy in static_folder.rglob("*"):
+        if copy.suffix in _COMPRESSED and copy.is_file():
+            original = copy.with_name(copy.name[: -len(copy.suffix)])
+            if not original.exists() or copy.stat().st_mtime < original.stat().st_mtime:
+                copy.unlink(missing_ok=True)
+                dropped += 1
+    return dropped
+
+
 def init_app(app) -> None:
     static_folder = Path(app.static_folder)
+    drop_stale_copies(static_folder)
     prefix = app.static_url_path.rstrip("/") + "/"
     manifest = {} if app.debug else build_manifest(static_folder)
     app.extensions["portal_assets"] = manifest

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -135,8 +135,38 @@ def _on_connect(dbapi_connection, connection_record):
     cursor.close()
 
 
+_CHANGES_AT_BEGIN = "portal_sqlite_changes_at_begin"
+
+
 @event.listens_for(Engine, "begin")
 def _on_begin(conn):
     if conn.dialect.name != "sqlite":
         return
     conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+    conn.info[_CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes
+
+
+def end_read_only_transaction(session) -> bool:
+    """Before slow work (password hashing, image processing): end the transaction if it has only read.
+
+    On SQLite a write request's transaction begins with BEGIN IMMEDIATE, which takes the
+    database's single write lock at its first statement — even a SELECT such as loading the
+    signed-in user — and keeps it until commit. Slow work inside it makes every other writer
+    wait (40 simultaneous registrations: waits of 10 s and "database is locked"). Ending the
+    transaction that has only read lets the slow work run without the lock; what was loaded
+    stays usable and reloads in the next (short) transaction, so re-check there anything that
+    may have changed meanwhile. A transaction that has written is left alone — its work must
+    commit together. Other databases take no lock for reading: nothing to do.
+    Returns whether a transaction was ended.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction() or session.in_nested_transaction():
+        return False
+    conn = session.connection()
+    if conn.dialect.name != "sqlite" or session.new or session.dirty or session.deleted:
+        return False
+    if conn.connection.dbapi_connection.total_changes != conn.info.get(_CHANGES_AT_BEGIN):
+        return False
+    session.commit()
+    return True

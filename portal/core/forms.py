@@ -15,8 +15,10 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import has_request_context, render_template, request
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms.fields import FileField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -27,6 +29,22 @@ from portal.extensions import csrf, db
 
 class PortalForm(FlaskForm):
     domain_status: int | None = None  # the status of a service's refusal, when there was one
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            """Only what a browser's form sends: text from ``request.form``, files only for file fields.
+
+            Flask-WTF would hand a file part named like a text field, or a JSON body's numbers,
+            lists and objects, to text validators — a 500 (tests/test_hostile_input.py).
+            """
+            data = super().wrap_formdata(form, formdata)
+            if data is None or data is formdata or not has_request_context():
+                return data
+            if isinstance(data, CombinedMultiDict):
+                file_fields = {field.name for field in form if isinstance(field, FileField)}
+                files = MultiDict([(k, v) for k, v in request.files.items(multi=True) if k in file_fields])
+                return CombinedMultiDict((files, request.form))
+            return request.form  # a JSON body is not a form: nothing was typed
 
     def add_error(self, error: DomainError) -> None:
         self.domain_status = error.status_code

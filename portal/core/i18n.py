@@ -11,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from babel import Locale
+from babel.lists import format_list
 from flask import current_app, g, request
 from flask_babel import format_currency, format_date, format_time, format_timedelta, get_locale, get_translations
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 LANG_COOKIE = "lang"
 DEFAULT_LANGUAGE = "zh_CN"
@@ -151,10 +153,37 @@ def fmt_distance(metres) -> str:
     return _("%(n)s km", n=f"{km:.1f}" if km < 100 else f"{km:.0f}")
 
 
+# --- In pages ------------------------------------------------------------------------------
+# The fmt_* functions give plain text (exports, messages). Pages get the time of day in a
+# no-wrap span: "8:54 AM" must not break across lines — Babel's narrow no-break space does not
+# hold inside containers that break anywhere (long IDs in a facts list, narrow table cells).
+
+
+def _unbroken(text: str) -> Markup:
+    return Markup('<span class="nowrap">{}</span>').format(text) if text else Markup("")
+
+
+def html_time(value) -> Markup:
+    return _unbroken(fmt_time(value))
+
+
+def html_datetime(value) -> Markup:
+    if value is None:
+        return Markup("")
+    return Markup("{} {}").format(fmt_date(value), _unbroken(format_time(value, "short")))
+
+
+def fmt_list(items) -> str:
+    """申请入会、找驿站和职工书屋 / Join the union, Rest stations and Worker libraries."""
+    names = [str(item) for item in items]
+    return format_list(names, locale=get_locale() or _locale(DEFAULT_LANGUAGE)) if names else ""
+
+
 FILTERS = {
+    "and_list": fmt_list,
     "date": fmt_date,
-    "datetime": fmt_datetime,
-    "time": fmt_time,
+    "datetime": html_datetime,
+    "time": html_time,
     "ago": fmt_ago,
     "money": fmt_money,
     "distance": fmt_distance,

@@ -16,9 +16,31 @@ from portal.main.tiles import TILES
 bp = Blueprint("main", __name__)
 
 
+def _for_viewer(user):
+    """What the home page shows this person: their member card, their open applications, and the
+    tiles left to offer (a member has no union to join: the card shortcut replaces that tile)."""
+    if not user.is_authenticated:
+        return None, [], list(TILES)
+    from portal.membership import services as membership
+
+    card = membership.membership_of(user)
+    card = card if card is not None and card.is_active else None
+    in_progress = [a for a in membership.applications_of(user) if a.is_open]
+    tiles = [t for t in TILES if not (card is not None and t.key == "membership")]
+    return card, in_progress, tiles
+
+
 @bp.route("/")
 def home():
-    return render_template("main/home.html", title=_("Home"), tiles=TILES)
+    card, in_progress, tiles = _for_viewer(current_user)
+    return render_template(
+        "main/home.html",
+        title=_("Home"),
+        tiles=tiles,
+        card=card,
+        open_applications=in_progress,
+        operator=current_app.config["PORTAL_OPERATOR_NAME"],
+    )
 
 
 @bp.route("/services")

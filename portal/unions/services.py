@@ -151,7 +151,16 @@ def places_by_city(
 def all_unions_for_choice() -> list[tuple[str, str]]:
     """(code, indented name) pairs in tree order, for an admin's select box.
 
-    Ordered by path, so each node follows its parent; depth gives the indent.
+    Each node follows its parent, siblings by code; depth gives the indent. (Ordering by the
+    stored path alone sorts ids as text — "/1/12/" before "/1/8/" — which scatters siblings.)
     """
-    rows = db.session.execute(select(Union.code, Union.name, Union.depth).order_by(Union.path)).all()
-    return [(code, "\u3000" * max(depth - 1, 0) + name) for code, name, depth in rows]
+    rows = db.session.execute(select(Union.id, Union.parent_id, Union.code, Union.name, Union.depth)).all()
+    children: dict[int | None, list] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+    ordered, stack = [], sorted(children.get(None, []), key=lambda r: r.code, reverse=True)
+    while stack:
+        row = stack.pop()
+        ordered.append((row.code, "\u3000" * max(row.depth - 1, 0) + row.name))
+        stack.extend(sorted(children.get(row.id, []), key=lambda r: r.code, reverse=True))
+    return ordered

@@ -1,5 +1,7 @@
 """Admins create staff accounts bound to a union node, from the page and from the command line."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -192,3 +194,49 @@ def test_admin_resets_a_forgotten_password_and_old_sessions_end(app, client, mak
     assert login.status_code == 303
     with app.app_context():
         assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.password_reset")).one()
+
+
+# --- The account list and the union picker on a phone (issue 7, UX10) ------------------------
+
+
+def test_the_account_list_names_each_row_and_labels_each_cell(client, make_user, tree):
+    login_as(client, make_user("admin", name="陈静"))
+    make_user("staff", union=tree["grassroots_a1"], name="快递行业工会干部")
+    html = page_text(client.get("/admin/users"))
+    assert '<th scope="row" role="rowheader" class="row-title">快递行业工会干部</th>' in html
+    for column in ("手机号", "角色", "工会", "状态"):
+        assert f'data-label="{column}"' in html  # what a stacked card shows before each value
+    assert 'class="row-action" href="/admin/users/' in html
+
+
+def test_the_account_list_loads_unions_with_the_accounts(app, client, make_user, tree):
+    """No query per row: six staff of six unions cost the same as one."""
+    from sqlalchemy import event
+
+    login_as(client, make_user("admin"))
+    for union in ("province", "city_a", "county_a1", "county_a2", "grassroots_a1", "grassroots_b1"):
+        make_user("staff", union=tree[union])
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/admin/users").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) <= 6, "\n".join(statements)
+
+
+def test_the_union_picker_lists_the_tree_each_union_under_its_parent(client, make_user, make_union, tree):
+    # Made last, so its id is the largest: "/1/2/3/5/12/" sorts before "/1/2/3/5/8/" as text.
+    make_union("GA1C", parent=tree["county_a1"], name="香坊区环卫工人工会")
+    login_as(client, make_user("admin"))
+    html = page_text(client.get("/admin/users/new"))
+    select = html[html.index('name="union_code"') :]
+    codes = [c for c in re.findall(r'<option[^>]*value="([^"]*)"', select[: select.index("</select>")]) if c]
+    assert codes == ["N", "P", "CA", "CA1", "GA1", "GA1B", "GA1C", "CA2", "GA2", "CB", "CB1", "GB1"]
+    assert ">\u3000\u3000\u3000香坊区环卫工人工会<" in select  # indented by depth (a grassroots union: 3)
+    assert 'data-filter-label="筛选工会"' in html  # js/select-filter.js adds the filter box

@@ -134,3 +134,78 @@ def test_password_change_needs_the_current_password(client, make_user):
     )
     assert r.status_code == 422
     assert "当前密码不正确" in page_text(r)
+
+
+# --- Signing out ends the session everywhere (issue 7, S2) ------------------------------------
+
+
+def _cookies(client) -> dict[str, str]:
+    return {name: client.get_cookie(name).value for name in ("session", "remember_token") if client.get_cookie(name)}
+
+
+def _replay(app, name, value):
+    """A fresh phone that sends only one captured cookie, as an attacker with a copy of it would."""
+    other = app.test_client()
+    other.set_cookie(name, value)
+    return other.get("/me")
+
+
+def test_signing_out_with_keep_me_signed_in_ends_the_session(app, client, make_user):
+    make_user(phone="13811112222")
+    assert login(client, "13811112222", remember="y").status_code == 303
+    old = _cookies(client)
+    assert set(old) == {"session", "remember_token"}
+    r = post_form(client, "/auth/logout", {}, token_from="/me")
+    assert r.status_code == 303
+    cleared = [c for c in r.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    assert cleared and ("Max-Age=0" in cleared[0] or "Expires=Thu, 01 Jan 1970" in cleared[0])
+    assert client.get("/me").status_code == 302  # the same phone is signed out
+    # Copies of the cookies taken before signing out open nothing any more.
+    assert _replay(app, "remember_token", old["remember_token"]).status_code == 302
+    assert _replay(app, "session", old["session"]).status_code == 302
+
+
+def test_an_old_session_cookie_replayed_after_signing_out_is_not_signed_in(app, client, make_user):
+    make_user(phone="13811112222")
+    login(client, "13811112222")
+    old = client.get_cookie("session").value
+    assert _replay(app, "session", old).status_code == 200  # the copy works while the session lasts
+    post_form(client, "/auth/logout", {}, token_from="/me")
+    assert _replay(app, "session", old).status_code == 302
+    assert login(app.test_client(), "13811112222").status_code == 303  # signing in again works
+
+
+@pytest.mark.parametrize(
+    "cookie_id", ["²:abc", "١:abc", "2147483648:abc", "99999999999999999999999:abc", "1" * 400 + ":x", ":", "x"]
+)
+def test_a_forged_user_id_in_the_session_is_simply_not_signed_in(client, make_user, cookie_id):
+    make_user()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = cookie_id
+    r = client.get("/me")
+    assert r.status_code == 302 and "/auth/login" in r.headers["Location"]
+
+
+def test_a_password_changed_while_the_old_one_is_being_checked_does_not_sign_in(app, client, make_user, monkeypatch):
+    """The check runs outside the transaction (issue 7, S9), so the account is read again before it is used."""
+    from sqlalchemy import text
+
+    from portal.accounts import services
+    from portal.extensions import db
+
+    make_user(phone="13811112222")
+    with app.app_context():
+        real = services._hasher()
+
+    class ResetWhileChecking:
+        def verify(self, stored, password):
+            with db.engine.begin() as other:  # an admin resets the password at this very moment
+                other.execute(text("UPDATE users SET password_hash = 'reset' WHERE phone = '13811112222'"))
+            return real.verify(stored, password)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(services, "_hasher", lambda: ResetWhileChecking())
+    assert login(client, "13811112222").status_code == 422
+    assert client.get("/me").status_code == 302

@@ -1,5 +1,7 @@
 """Registering with a mobile number: what a worker sees when they get something wrong."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -79,13 +81,50 @@ def test_bad_input_is_explained_in_chinese_and_nothing_is_saved(client, app, cha
     assert _user_count(app) == 0
 
 
-def test_typed_values_are_kept_except_passwords(client):
+def _password_values(html) -> dict[str, str | None]:
+    """What the two password boxes hold after the page came back."""
+    found = {}
+    for name in ("password", "confirm"):
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+        value = re.search(r'value="([^"]*)"', tag)
+        found[name] = value.group(1) if value and value.group(1) else None
+    return found
+
+
+def test_a_mistake_elsewhere_keeps_everything_typed_passwords_included(client):
+    """UX6: a wrong phone number or ID number used to cost both passwords."""
     r = register(client, phone="138 1234 567", name="王小明", id_number="230110199003151230")
     html = page_text(r)
+    assert r.status_code == 422
     assert 'value="138 1234 567"' in html
     assert 'value="王小明"' in html
     assert 'value="230110199003151230"' in html
-    assert PASSWORD not in html
+    assert _password_values(html) == {"password": PASSWORD, "confirm": PASSWORD}
+    assert 'type="password"' in html  # still masked on the screen
+    assert "no-store" in r.headers["Cache-Control"]  # a page holding a password is never cached
+
+
+def test_a_refused_password_is_cleared_with_its_repetition_and_the_rest_is_kept(client):
+    r = register(client, password="12345678", confirm="12345678", name="王小明")
+    html = page_text(r)
+    assert "该密码太容易被猜到" in html or "字母、数字、符号中的至少两种" in html
+    assert _password_values(html) == {"password": None, "confirm": None}
+    assert 'value="王小明"' in html and 'value="13812345678"' in html
+
+
+def test_a_mistyped_repetition_is_cleared_and_the_password_kept(client):
+    r = register(client, confirm="Different@2026")
+    html = page_text(r)
+    assert "两次输入的密码不一致" in html
+    assert _password_values(html) == {"password": PASSWORD, "confirm": None}
+
+
+def test_the_password_rule_is_stated_before_submitting(client):
+    html = page_text(client.get("/auth/register"))
+    hint = re.search(r'<p class="hint" id="password-hint">(.*?)</p>', html).group(1)
+    for rule in ("至少8位", "字母、数字、符号中的至少两种", "常见密码", "手机号"):
+        assert rule in hint
+    assert 'aria-describedby="password-hint"' in html
 
 
 def test_duplicate_phone_is_refused(client, app, make_user):

@@ -151,16 +151,22 @@ def test_wrong_id_check_digit_is_shown_next_to_the_field(page):
     expect(field.locator(".error")).to_have_text("身份证号无效（校验位不符），请核对。")
     expect(id_box).to_have_attribute("aria-describedby", re.compile(r"\bid_number-error\b"))
     expect(page.get_by_role("alert")).to_contain_text("请")
-    # What was typed is kept (the passwords, rightly, are not).
+    # Everything typed is kept, the passwords too: they were not the problem (issue 7, UX6).
     expect(page.get_by_label(label("手机号"))).to_have_value(phone)
     expect(page.get_by_label(label("真实姓名"))).to_have_value("赵六")
     expect(id_box).to_have_value(bad)
-    expect(page.get_by_label(label("密码"))).to_have_value("")
+    expect(page.get_by_label(label("密码"))).to_have_value(PASSWORD)
+    expect(page.get_by_label(label("确认密码"))).to_have_value(PASSWORD)
     shot(page, "register-error-zh")
     # What the phone's screen shows right after the submit, and once scrolled to the field.
     shot(page, "register-error-zh-screen", full_page=False)
     id_box.evaluate("e => e.scrollIntoView({block: 'center'})")
     shot(page, "register-error-zh-field", full_page=False)
+    # Correcting the one field is enough: nothing else has to be typed again.
+    id_box.fill(good)
+    page.get_by_role("button", name="注册", exact=True).click()
+    expect(page).to_have_url(HOME)
+    expect(page.get_by_role("heading", level=1)).to_have_text("赵六，您好")
 
 
 def test_large_text_toggle_grows_the_text_and_is_remembered(page):

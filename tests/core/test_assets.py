@@ -1,5 +1,6 @@
 """Static files: cached for a year under content-hashed names, precompressed, and HTML compressed."""
 
+import os
 import re
 from pathlib import Path
 
@@ -71,3 +72,20 @@ def test_changing_a_file_changes_its_name(tmp_path):
     css.write_text("body{color:blue}")
     second = build_manifest(tmp_path)["css/a.css"]
     assert first != second and first.startswith("css/a.") and first.endswith(".css")
+
+
+def test_a_compressed_copy_older_than_its_file_is_dropped_at_start(tmp_path):
+    """Edit a stylesheet after `flask assets compress`: the browser must get the new one."""
+    from portal.core import assets
+
+    (tmp_path / "css").mkdir()
+    css = tmp_path / "css" / "app.css"
+    css.write_text("body{color:red}" * 100)
+    compress_static(tmp_path)
+    stale = css.with_name("app.css.br")
+    assert stale.exists()
+    css.write_text("body{color:blue}" * 100)
+    for copy in (stale, css.with_name("app.css.gz")):
+        os.utime(copy, (css.stat().st_mtime - 10,) * 2)
+    assert assets.drop_stale_copies(tmp_path) >= 1 and not stale.exists()
+    assert css.with_name("app.css.gz").exists() is False  # the gzip copy was just as old
