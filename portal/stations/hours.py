@@ -273,3 +273,20 @@ def weekly_table(schedule: Schedule) -> list[tuple[int, list[tuple[str, str]]]]:
         ranges = sorted({(p.start, p.end) for p in parts if day in p.days})
         table.append((day, [(_clock(start), _clock(end)) for start, end in ranges]))
     return table
+
+
+def week_summary(schedule: Schedule) -> list[tuple[tuple[int, int], list[tuple[str, str]]]]:
+    """The week in a few lines: runs of consecutive days with the same ranges, closed days left out.
+
+    ``[((0, 4), [("08:30", "17:30")]), ((5, 5), [("09:00", "17:00")])]`` — Monday to Friday, then
+    Saturday. Every day the same is one run ``(0, 6)``.
+    """
+    runs: list[tuple[tuple[int, int], list[tuple[str, str]]]] = []
+    for day, ranges in weekly_table(schedule):
+        if not ranges:
+            continue
+        if runs and runs[-1][1] == ranges and runs[-1][0][1] == day - 1:
+            runs[-1] = ((runs[-1][0][0], day), ranges)
+        else:
+            runs.append(((day, day), ranges))
+    return runs

@@ -25,7 +25,7 @@ from portal.core.web import arg_int, page_arg
 from portal.extensions import db
 from portal.stations import importer, reports, search, services
 from portal.stations.forms import ImportForm, ReportForm, ResolveForm, StationForm
-from portal.stations.hours import LOCAL_ZONE, is_overnight, parse_open_hours, weekly_table
+from portal.stations.hours import LOCAL_ZONE, is_overnight, parse_open_hours, week_summary, weekly_table
 from portal.stations.models import AMENITY_ICONS, AMENITY_LABELS, Station, amenity_codes
 from portal.unions import services as unions
 
@@ -428,6 +428,31 @@ def _weekday_names():
     return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
 
 
+def hours_text(open_hours: str) -> str:
+    """Opening hours in the reader's words: 周一至周五 08:30-17:30；周六 09:00-17:00 (staff tables)."""
+    try:
+        schedule = parse_open_hours(open_hours)
+    except ValueError:
+        return open_hours
+    if schedule.always_open:
+        return _("Open 24 hours, every day")
+    names = _weekday_names()
+    lines = []
+    for (first, last), ranges in week_summary(schedule):
+        if (first, last) == (0, 6):
+            days = _("Every day")
+        elif first == last:
+            days = names[first]
+        else:
+            days = _("%(first)s to %(last)s", first=names[first], last=names[last])
+        times = ", ".join(
+            _("%(start)s to %(end)s the next day", start=a, end=b) if is_overnight(a, b) else f"{a}-{b}"
+            for a, b in ranges
+        )
+        lines.append(f"{days} {times}")
+    return _("; ").join(lines) if lines else _("Closed")
+
+
 # --- Staff -----------------------------------------------------------------------------------------------------
 
 
@@ -451,7 +476,12 @@ def manage():
     pagination = services.staff_list(current_user, query=query, page=page)
     counts = reports.open_counts([s.id for s in pagination.items])
     return render_template(
-        "stations/staff_list.html", title=_("Station management"), pagination=pagination, q=query, report_counts=counts
+        "stations/staff_list.html",
+        title=_("Station management"),
+        pagination=pagination,
+        q=query,
+        report_counts=counts,
+        hours_text=hours_text,
     )
 
 

@@ -448,3 +448,21 @@ def test_next_opening_is_open_and_nothing_before_it_is(case, minute):
     while step < opening - timedelta(minutes=1):
         assert not is_open_at(schedule, step)
         step += timedelta(minutes=7)
+
+
+@pytest.mark.parametrize(
+    "text, zh",
+    [
+        ("24h", "全天24小时开放"),
+        ("08:00-20:00", "每天 08:00-20:00"),
+        ("Mon-Fri 08:30-17:30; Sat 09:00-17:00", "周一至周五 08:30-17:30；周六 09:00-17:00"),
+        ("Mon-Fri 08:00-12:00; Mon-Fri 14:00-18:00", "周一至周五 08:00-12:00, 14:00-18:00"),
+        ("22:00-06:00", "每天 22:00-次日06:00"),
+        ("Mon,Wed 08:00-20:00", "周一 08:00-20:00；周三 08:00-20:00"),
+    ],
+)
+def test_staff_read_opening_hours_in_chinese_not_the_stored_code(app, text, zh):
+    from portal.stations.views import hours_text
+
+    with app.test_request_context("/?lang=zh_CN"):
+        assert hours_text(normalise_open_hours(text)) == zh

@@ -151,6 +151,7 @@ def test_staff_see_and_edit_only_stations_in_their_scope(client, staff_world):
     login_as(client, staff_world["county_staff"])
     listing = page_text(client.get("/staff/stations"))
     assert "驿站0" in listing
+    assert "全天24小时开放" in listing and ">24h<" not in listing  # hours in words, not the stored code
     assert client.get(f"/staff/stations/{staff_world['mine']}/edit").status_code == 200
     assert client.get(f"/staff/stations/{staff_world['theirs']}/edit").status_code == 404
     assert client.get(f"/staff/stations/{staff_world['theirs']}/deactivate").status_code == 404
