@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import re
-
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
 from portal.core.errors import DomainError
-from portal.core.validators import InvalidInput, fold_fullwidth
+from portal.core.validators import InvalidInput, decimal_or_none
 from portal.core.web import arg_int
 from portal.stations import search, services
 from portal.stations.models import AMENITIES
@@ -24,18 +21,14 @@ def _domain_error(exc: DomainError):
     return jsonify(error=str(exc.message)), status
 
 
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-
-
 def _number(name: str, low: float, high: float, *, required: bool = True) -> float | None:
-    raw = fold_fullwidth(request.args.get(name)).strip() or None
-    if raw is None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
         if required:
             raise InvalidInput(_("The parameter %(name)s is required.", name=name))
         return None
-    # ASCII decimals only: float() would also take "١٢", "1e308", "nan" and "infinity".
-    value = float(raw) if len(raw) <= 32 and _DECIMAL.fullmatch(raw) else math.nan
-    if not math.isfinite(value) or not low <= value <= high:
+    value = decimal_or_none(raw, low=low, high=high)
+    if value is None:
         raise InvalidInput(_("%(name)s must be a number from %(low)s to %(high)s.", name=name, low=low, high=high))
     return value
 

@@ -8,6 +8,7 @@ so a rule holds whichever way the data arrives.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -101,6 +102,24 @@ def parse_int(
             message = _l("%(name)s must be a whole number from %(low)d to %(high)d.", name=name, low=low, high=high)
         raise InvalidInput(message, field=field)
     return value
+
+
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def decimal_or_none(raw: str | float | None, *, low: float, high: float, places: int | None = None) -> float | None:
+    """A number written with ASCII digits and a point (full-width folded) within [low, high], else None.
+
+    ``float()`` alone would take "١٢", "nan", "infinity" and "1e-320" (a subnormal that PostgreSQL's
+    geometric index cannot even store). ``places`` rounds to that many decimals (7 ≈ 1 cm on Earth).
+    """
+    text = fold_fullwidth(str(raw) if isinstance(raw, float | int) else raw or "").strip()
+    if len(text) > 32 or not _DECIMAL.fullmatch(text):
+        return None
+    value = float(text)
+    if places is not None:
+        value = round(value, places) + 0.0  # + 0.0: no "-0.0"
+    return value if math.isfinite(value) and low <= value <= high else None
 
 
 # --- Mainland mobile numbers ---------------------------------------------------

@@ -6,7 +6,6 @@ problem reports in ``reports.py``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -19,7 +18,7 @@ from portal.core import audit, exports, scope
 from portal.core.db import utcnow
 from portal.core.errors import NotAllowed, NotFound
 from portal.core.geo import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
-from portal.core.validators import InvalidInput, clean_line
+from portal.core.validators import InvalidInput, clean_line, decimal_or_none
 from portal.extensions import db
 from portal.stations import search
 from portal.stations.hours import OpenHoursError, is_open_at, next_opening, normalise_open_hours, parse_open_hours
@@ -308,11 +307,9 @@ def clean_station_fields(data: dict) -> dict:
 
 
 def _coordinate(value, low: float, high: float, field: str) -> float:
-    try:
-        number = float(str(value).strip())
-    except (TypeError, ValueError):
-        number = math.nan
-    if not math.isfinite(number) or not low <= number <= high:
+    # Stored to 7 decimals (about 1 cm): what a phone's GPS can tell, and never a subnormal float.
+    number = decimal_or_none(value, low=low, high=high, places=7)
+    if number is None:
         message = (
             _l("Latitude must be a number between -90 and 90.")
             if field == "lat"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ from portal.core.forms import ConfirmForm, choices, form_view, render_form, save
 from portal.core.geo import haversine_m
 from portal.core.i18n import fmt_distance
 from portal.core.scope import require_role
-from portal.core.validators import InvalidInput, clean_line, fold_fullwidth
+from portal.core.validators import InvalidInput, clean_line, decimal_or_none
 from portal.core.web import arg_int, page_arg
 from portal.extensions import db
 from portal.stations import importer, reports, search, services
@@ -34,19 +33,12 @@ staff_bp = Blueprint("stations_staff", __name__, url_prefix="/staff/stations")
 staff_only = require_role("staff", "admin")
 
 
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-
-
 def _point(lat_raw, lng_raw) -> tuple[float, float] | None:
     """A position from the query; anything but ASCII decimals in range (float() would take "١٢",
     "nan" or "1e308") is no position at all."""
-    lat_text, lng_text = (fold_fullwidth(v or "").strip() for v in (lat_raw, lng_raw))
-    if not all(len(t) <= 32 and _DECIMAL.fullmatch(t) for t in (lat_text, lng_text)):
-        return None
-    lat, lng = float(lat_text), float(lng_text)
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        return None
-    return lat, lng
+    lat = decimal_or_none(lat_raw, low=-90, high=90)
+    lng = decimal_or_none(lng_raw, low=-180, high=180)
+    return None if lat is None or lng is None else (lat, lng)
 
 
 PER_PAGE = 20  # a page of 20 stations stays well under 60 KB of HTML

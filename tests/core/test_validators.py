@@ -216,3 +216,25 @@ def test_fold_fullwidth_touches_only_digits_letters_and_the_ideographic_space(ct
 def test_names_keep_the_middle_dot_and_fold_full_width_letters(ctx):
     assert normalise_name(" 阿卜杜·热合曼 ") == "阿卜杜·热合曼"
     assert normalise_name("Ｍａｒｙ　Ｌｅｅ") == "Mary Lee"
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("45.7077", 45.7077),
+        ("４５.７", 45.7),
+        ("-0.0000000001", 0.0),
+        ("1e-320", None),
+        ("١٢", None),
+        ("nan", None),
+        ("inf", None),
+        ("91", None),
+        ("12.34567891", 12.3456789),
+        ("", None),
+        (" 3 ", 3.0),
+    ],
+)
+def test_decimal_or_none_takes_ascii_decimals_only_and_rounds(ctx, raw, expected):
+    from portal.core.validators import decimal_or_none
+
+    assert decimal_or_none(raw, low=-90, high=90, places=7) == expected

@@ -121,10 +121,14 @@ def test_limit_is_between_1_and_50(app, add_stations):
 
 # --- Exactness against brute force on random maps -------------------------------------------------------
 
-coordinate = st.tuples(st.floats(-85, 85), st.floats(-179.9, 179.9))
+# Coordinates as the app stores them: 7 decimals (services round typed and imported ones).
+coordinate = st.tuples(
+    st.floats(-85, 85).map(lambda v: round(v, 7)), st.floats(-179.9, 179.9).map(lambda v: round(v, 7))
+)
 cluster = st.builds(
     lambda centre, offsets: [
-        (min(89.0, max(-89.0, centre[0] + a)), min(179.99, max(-179.99, centre[1] + b))) for a, b in offsets
+        (round(min(89.0, max(-89.0, centre[0] + a)), 7), round(min(179.99, max(-179.99, centre[1] + b)), 7))
+        for a, b in offsets
     ],
     coordinate,
     st.lists(st.tuples(st.floats(-0.02, 0.02), st.floats(-0.02, 0.02)), min_size=1, max_size=25),
