@@ -48,6 +48,11 @@ def _init_extensions(app: Flask) -> None:
 
     core_db.sqlite_busy_timeout_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
     _prepare_sqlite_path(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A SQLite file cannot drop a connection: pinging it before every request is a wasted query.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
