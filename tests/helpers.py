@@ -60,3 +60,28 @@ def zh(client):
     """Make the client read pages in Simplified Chinese (the default anyway)."""
     client.set_cookie("lang", "zh_CN")
     return client
+
+
+def statements_of(app, client, url: str, *, expect: int = 200) -> list[str]:
+    """The SQL statements one GET of ``url`` sends to the database (query-count guards)."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == expect
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements
+
+
+def selects_of(app, client, url: str) -> list[str]:
+    return [s for s in statements_of(app, client, url) if s.lstrip().upper().startswith("SELECT")]

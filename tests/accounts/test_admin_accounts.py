@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.core.audit import AuditEvent
 from portal.extensions import db
-from tests.helpers import PASSWORD, login_as, page_text, post_form
+from tests.helpers import PASSWORD, login_as, page_text, post_form, statements_of
 
 
 @pytest.mark.parametrize("path", ["/admin/users", "/admin/users/new"])
@@ -211,22 +211,11 @@ def test_the_account_list_names_each_row_and_labels_each_cell(client, make_user,
 
 def test_the_account_list_loads_unions_with_the_accounts(app, client, make_user, tree):
     """No query per row: six staff of six unions cost the same as one."""
-    from sqlalchemy import event
 
     login_as(client, make_user("admin"))
     for union in ("province", "city_a", "county_a1", "county_a2", "grassroots_a1", "grassroots_b1"):
         make_user("staff", union=tree[union])
-    statements = []
-
-    def count(*args):
-        statements.append(args[2])
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            assert client.get("/admin/users").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
+    statements = statements_of(app, client, "/admin/users")
     assert len(statements) <= 6, "\n".join(statements)
 
 

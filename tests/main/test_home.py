@@ -8,7 +8,7 @@ import pytest
 
 from portal.core import workflow
 from portal.extensions import db
-from tests.helpers import login_as, page_text, valid_id_number
+from tests.helpers import login_as, page_text, statements_of, valid_id_number
 
 
 def _hero(html: str) -> str:
@@ -85,18 +85,6 @@ def test_a_closed_application_is_not_shown_as_open(client, member):
 
 
 def test_the_home_page_asks_the_database_a_few_questions_only(app, client, member):
-    from sqlalchemy import event
-
     login_as(client, member)
-    statements = []
-
-    def count(*args):
-        statements.append(1)
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            client.get("/")
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-    assert len(statements) <= 6, len(statements)
+    statements = statements_of(app, client, "/")
+    assert len(statements) <= 6, statements

@@ -3,14 +3,14 @@
 import re
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.core.audit import AuditEvent
 from portal.core.workflow import Application
 from portal.extensions import db
 from portal.membership.models import Membership
-from tests.helpers import login_as, page_text, post_form, valid_id_number
+from tests.helpers import login_as, page_text, post_form, selects_of, valid_id_number
 
 
 @pytest.fixture
@@ -244,19 +244,8 @@ def test_queue_does_not_query_per_row(app, client, county_staff, make_user, make
     for _ in range(15):
         make_application(make_user(id_number=valid_id_number()), tree["grassroots_a1"])
     login_as(client, county_staff)
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get("/staff/reviews").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 12, statements
+    selects = selects_of(app, client, "/staff/reviews")
+    assert len(selects) <= 12, selects
 
 
 def test_staff_dashboard_counts_pending_by_kind(client, county_staff, submitted):

@@ -7,14 +7,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.stations.hours import LOCAL_ZONE
 from portal.stations.models import Station
 from portal.unions.models import Union
-from tests.helpers import login_as, page_text, valid_id_number
+from tests.helpers import login_as, page_text, selects_of, valid_id_number
 
 XIANGFANG = (45.7077, 126.6626)
 TONGHE = (45.9904, 128.7461)
@@ -156,20 +155,7 @@ def test_a_station_closed_for_days_names_the_weekday_it_opens(client, add_statio
 # --- The list page does not query per station ------------------------------------------------------------
 
 
-def _selects(app, client, url) -> list[str]:
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+_selects = selects_of
 
 
 def test_the_list_page_makes_the_same_few_queries_for_5_or_20_stations(app, client, located, add_stations, make_user):
