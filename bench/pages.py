@@ -6,9 +6,11 @@
 
 1. Makes a fresh database (SQLite file or a throwaway PostgreSQL database), migrates it and loads
    the demo data (`flask seed-demo`), exactly as `make run` does.
-2. Serves the app as `make run` does: gunicorn, 2 workers × 4 threads.
+2. Serves the app with gunicorn, one sync worker. (With `make run`'s 2 workers × 4 threads, wrk's
+   kept-alive connections spread unevenly over the workers and runs moved by 2×; one worker and
+   one connection measure each request's own cost, which is what the ratio is about.)
 3. Signs in the demo worker (a member) to get a session cookie for the pages behind sign-in.
-4. For several rounds, runs wrk (`wrk -t1 -c4 -d<seconds>s`) against /healthz and every page in
+4. For several rounds, runs wrk (`wrk -t1 -c1 -d<seconds>s`) against /healthz and every page in
    turn, interleaved, so that all see the same machine; a page's figure for a round is its req/s
    divided by /healthz req/s in that round; the table shows the median over the rounds.
    Absolute req/s move by 2× between runs on a shared 2-core machine; the ratio does not.
@@ -78,7 +80,7 @@ def flask(env, *args):
 
 
 def wrk(url: str, seconds: int, cookie: str | None) -> float:
-    command = ["wrk", "-t1", "-c4", f"-d{seconds}s", "-H", f"User-Agent: {USER_AGENT}", url]
+    command = ["wrk", "-t1", "-c1", f"-d{seconds}s", "-H", f"User-Agent: {USER_AGENT}", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -172,7 +174,7 @@ def main() -> None:
         ).stdout.strip()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4"]
+        gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1"]
         gunicorn += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]
         server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
         deadline = time.monotonic() + 30
@@ -188,7 +190,7 @@ def main() -> None:
         visitor = visitor_cookie(base)
         pages = [(label, path.format(station=station), signed_in) for label, path, signed_in in PAGES]
 
-        print(f"database: {args.database}   server: gunicorn 2 workers × 4 threads   wrk -t1 -c4 -d{args.seconds}s")
+        print(f"database: {args.database}   server: gunicorn, 1 sync worker   wrk -t1 -c1 -d{args.seconds}s")
         print(f"rounds: {args.rounds} (interleaved)\n")
         for _label, path, signed_in in pages:  # warm up every page once, and check it answers 200
             wrk(base + path, 1, cookie if signed_in else visitor)

@@ -26,6 +26,9 @@ MAX_LIMIT = 50
 DEFAULT_LIMIT = 20
 HALF_CIRCUMFERENCE_M = math.pi * EARTH_RADIUS_M
 FIRST_RADIUS_M = 2_000.0
+# How far past the radius that the density seen so far suggests the next circle goes: larger
+# wastes rows on the last round, smaller risks one more round.
+GROWTH_MARGIN = 1.5
 
 # Driver-level SQL (this is the hot path of the finder). The search runs in two steps: the
 # candidates in a box carry only what ranking needs (id and position, and the hours when only
@@ -126,5 +129,5 @@ def nearest(
                 if sid in details
             ]
         # Grow the circle so that, at the density seen so far, it should hold `limit` stations.
-        growth = math.sqrt(limit / len(hits)) * 1.5 if hits else 4.0
+        growth = math.sqrt(limit / len(hits)) * GROWTH_MARGIN if hits else 4.0
         radius = min(cap, radius * max(2.0, growth))

@@ -71,3 +71,9 @@ def test_errors_speak_the_requested_language(client):
 def test_api_unknown_path_is_json_404(client):
     r = client.get("/api/v1/nothing-here")
     assert r.status_code == 404 and r.get_json()["error"]
+
+
+def test_chinese_is_sent_as_utf8_not_escapes(client, add_stations):
+    add_stations([(45.7100, 126.6626)])
+    r = client.get(f"{URL}?lat=45.7077&lng=126.6626")
+    assert "驿站0" in r.get_data(as_text=True) and "\\u" not in r.get_data(as_text=True)
