@@ -22,6 +22,7 @@ from pathlib import Path
 
 import click
 from flask import current_app, request, url_for
+from markupsafe import Markup
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
@@ -106,6 +107,18 @@ def asset_url(filename: str) -> str:
         return url
     path = Path(current_app.static_folder) / filename
     return url_for("static", filename=filename, v=file_hash(path) if path.exists() else "0")
+
+
+def svg_icon(name: str, class_: str = "") -> Markup:
+    """An icon of the sprite (``img/icons.svg``), hidden from screen readers; built once per name and class."""
+    cache = current_app.extensions.setdefault("portal_icons", {})
+    key = (name, class_, request.script_root)
+    markup = cache.get(key)
+    if markup is None:
+        markup = cache[key] = Markup(
+            '<svg class="icon {}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>'
+        ).format(class_, asset_url("img/icons.svg"), name)
+    return markup
 
 
 @click.group("assets", help="Static files.")

@@ -202,7 +202,10 @@ _catalogues: dict = {}
 
 
 def _catalogue():
-    locale = get_locale()
+    try:  # Flask-Babel keeps the request's locale here (force_locale changes it too)
+        locale = g._flask_babel.babel_locale
+    except AttributeError:
+        locale = get_locale()
     catalogue = _catalogues.get(locale)
     if catalogue is None:
         catalogue = get_translations()

@@ -238,6 +238,7 @@ def init_app(app) -> None:
     # Globals (not context values) so that imported macros can use them too.
     app.jinja_env.globals.update(
         asset_url=assets.asset_url,
+        svg_icon=assets.svg_icon,
         url_with=url_with,
         # Shared templates link to a module's pages only when that module is installed.
         has_endpoint=lambda endpoint: endpoint in current_app.view_functions,
