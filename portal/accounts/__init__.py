@@ -6,7 +6,7 @@ _USER_ID = re.compile(r"[0-9]{1,19}")
 
 
 def init_app(app) -> None:
-    from flask_babel import lazy_gettext as _l
+    from portal.core.i18n import lazy_gettext as _l
 
     from portal.accounts import demo, models
     from portal.accounts.cli import users_cli

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_babel import gettext as _
+from portal.core.i18n import gettext as _
 
 from portal.core.errors import DomainError
 from portal.core.validators import InvalidInput, decimal_or_none

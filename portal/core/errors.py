@@ -6,7 +6,7 @@ global handler flash them on the page the person came from.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from portal.core.i18n import lazy_gettext as _l
 
 
 class DomainError(Exception):

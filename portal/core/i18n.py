@@ -14,7 +14,8 @@ from babel import Locale
 from babel.lists import format_list
 from flask import current_app, g, request
 from flask_babel import format_currency, format_date, format_time, format_timedelta, get_locale, get_translations
-from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 LANG_COOKIE = "lang"
@@ -204,7 +205,7 @@ _catalogues: dict = {}
 def _catalogue():
     try:  # Flask-Babel keeps the request's locale here (force_locale changes it too)
         locale = g._flask_babel.babel_locale
-    except AttributeError:
+    except (AttributeError, RuntimeError):  # not chosen yet, or no app context at all
         locale = get_locale()
     catalogue = _catalogues.get(locale)
     if catalogue is None:
@@ -212,6 +213,25 @@ def _catalogue():
         if locale is not None:
             _catalogues[locale] = catalogue
     return catalogue
+
+
+def gettext(string: str, **variables) -> str:
+    """``flask_babel.gettext`` without its per-call context lookups (same result, same ``%`` rule)."""
+    translated = _catalogue().ugettext(string)
+    return translated % variables if variables else translated
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    return _catalogue().ungettext(singular, plural, num) % variables
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """Translated when shown, in the reader's language (labels defined at import time)."""
+    return LazyString(gettext, string, **variables)
+
+
+_ = gettext
 
 
 def install_template_gettext(app) -> None:
@@ -222,3 +242,20 @@ def install_template_gettext(app) -> None:
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # ``_()`` is most of what a page calls: Jinja's newstyle wrapper goes through three
+    # ``Context.call``s per string. These do the same in one (the translation is the format
+    # string, always formatted, variables escaped where the template autoescapes).
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx, string: str, **variables) -> str:
+    translated = _catalogue().ugettext(string)
+    return (Markup(translated) if eval_ctx.autoescape else translated) % variables
+
+
+@pass_eval_context
+def _template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    translated = _catalogue().ungettext(singular, plural, num)
+    return (Markup(translated) if eval_ctx.autoescape else translated) % variables

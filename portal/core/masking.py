@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
+from portal.core.i18n import gettext as _
 
 _LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 

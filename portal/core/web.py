@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from portal.core.i18n import gettext as _
+from portal.core.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException

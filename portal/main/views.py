@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
-from flask_babel import gettext as _
+from portal.core.i18n import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
@@ -25,7 +25,7 @@ def _for_viewer(user):
 
     card = membership.membership_of(user)
     card = card if card is not None and card.is_active else None
-    in_progress = [a for a in membership.applications_of(user) if a.is_open]
+    in_progress = membership.applications_of(user, open_only=True)
     tiles = [t for t in TILES if not (card is not None and t.key == "membership")]
     return card, in_progress, tiles
 

@@ -6,7 +6,7 @@ review workflow (``portal.core.workflow``).
 
 
 def init_app(app) -> None:
-    from flask_babel import lazy_gettext as _l
+    from portal.core.i18n import lazy_gettext as _l
 
     from portal.accounts.services import IdentityLock, register_identity_lock
     from portal.core.demo import register_seeder

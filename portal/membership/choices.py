@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from portal.core.i18n import lazy_gettext as _l
 
 # The 56 ethnic groups in the order and with the codes of GB/T 3304.
 ETHNIC_GROUPS = {

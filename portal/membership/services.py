@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from portal.core.i18n import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,7 +50,9 @@ KINDS = ("membership", "transfer", "identity_change")  # the kinds this package 
 
 
 def membership_of(user) -> Membership | None:
-    return db.session.scalars(select(Membership).where(Membership.user_id == user.id)).first()
+    """The person's membership with its union (every page that shows one names the union)."""
+    stmt = select(Membership).where(Membership.user_id == user.id).options(joinedload(Membership.union))
+    return db.session.scalars(stmt).first()
 
 
 def open_application(user) -> workflow.Application | None:
@@ -59,13 +61,15 @@ def open_application(user) -> workflow.Application | None:
     ).first()
 
 
-def applications_of(user) -> list[workflow.Application]:
+def applications_of(user, open_only: bool = False) -> list[workflow.Application]:
     stmt = (
         select(workflow.Application)
         .where(workflow.Application.applicant_id == user.id, workflow.Application.kind.in_(KINDS))
         .order_by(workflow.Application.created_at.desc())
         .options(joinedload(workflow.Application.union))
     )
+    if open_only:
+        stmt = stmt.where(workflow.Application.status.in_(workflow.OPEN_STATES))
     return list(db.session.scalars(stmt))
 
 

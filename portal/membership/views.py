@@ -6,8 +6,8 @@ import secrets
 
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from portal.core.i18n import gettext as _
+from portal.core.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.core import workflow
@@ -68,13 +68,14 @@ def _region_choices():
 @login_required
 def index():
     membership = services.membership_of(current_user)
+    applications = services.applications_of(current_user)
     return render_template(
         "membership/index.html",
         title=_("Union membership"),
         membership=membership,
         union_path=unions.full_name(membership.union) if membership else None,
-        open_application=services.open_application(current_user),
-        applications=services.applications_of(current_user),
+        open_application=next((a for a in applications if a.open_key == f"{services.GROUP}:{current_user.id}"), None),
+        applications=applications,
     )
 
 

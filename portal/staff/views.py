@@ -7,8 +7,8 @@ outside the staff member's subtree is a 404.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from portal.core.i18n import gettext as _
+from portal.core.i18n import ngettext
 from flask_login import current_user
 
 from portal.core import scope, workflow

@@ -26,7 +26,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
+from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, select, update
 
 from portal.core import audit, scope

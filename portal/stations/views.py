@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
+from portal.core.i18n import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 

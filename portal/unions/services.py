@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.core.errors import Conflict
@@ -125,7 +125,7 @@ def places_by_city(
     ``located_only`` keeps places whose centre is known; ``city_centres`` offers each city itself
     (its centre) before its counties.
     """
-    from flask_babel import lazy_gettext as _l
+    from portal.core.i18n import lazy_gettext as _l
 
     cities = db.session.scalars(select(Union).where(Union.level == "city").order_by(Union.region_code, Union.code))
     stmt = select(Union).where(Union.level == "county").order_by(Union.region_code, Union.code)
