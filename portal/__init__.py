@@ -29,7 +29,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     _init_extensions(app)
 
-    from portal.core import assets, audit, notify, web  # noqa: F401  (register their tables)
+    from portal.core import assets, audit, notify, time, web  # noqa: F401  (register their tables)
     from portal.core import cli as core_cli
 
     web.init_app(app)
@@ -37,6 +37,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     for name in DOMAINS:
         importlib.import_module(f"portal.{name}").init_app(app)
     core_cli.init_app(app)
+    from portal.core import jobs, workflow
+
+    jobs.init_app(app)
+    jobs.register_job("workflow.timed_stages", workflow.run_timed_stages)
     return app
 
 

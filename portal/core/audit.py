@@ -65,9 +65,13 @@ def record(
     from_state: str | None = None,
     to_state: str | None = None,
     note: str | None = None,
+    occurred_at: datetime | None = None,
 ) -> AuditEvent:
-    """Add an audit event about ``subject`` (a model instance with an ``id``) to the session."""
+    """Add an audit event about ``subject`` (a model instance with an ``id``) to the session.
+
+    ``occurred_at`` is for timed steps replayed at a given moment (``flask jobs run --as-of``)."""
     ev = AuditEvent(
+        occurred_at=occurred_at or utcnow(),
         action=action,
         subject_type=subject_type_of(subject),
         subject_id=str(subject.id),

@@ -2,15 +2,24 @@
 
 States and their legal moves are defined once here:
 
-    draft ─submit→ submitted ─approve→ approved
+    draft ─submit→ submitted ─approve (last stage)→ approved
+                   submitted ─approve (a stage before the last)→ submitted, at the next stage
+                   submitted ─send_back→ submitted, at the stage before
                    submitted ─reject→ rejected
-                   submitted ─request_info→ needs_info ─resubmit→ resubmitted
-                   resubmitted ─approve / reject / request_info→ …
+                   submitted ─request_info→ needs_info ─resubmit→ resubmitted (same stage)
+                   resubmitted ─approve / send_back / reject / request_info→ …
     draft, submitted, needs_info, resubmitted ─withdraw→ withdrawn
+
+**Stages are data.** A kind declares its stages in order (``Stage``): which union level acts at
+each (``level``: grassroots staff for the first review, county staff for approval; ``None`` — any
+staff whose scope holds the application), the actions allowed there, and timed stages (公示: the
+case waits ``wait_working_days`` and then moves on by itself through ``flask jobs run``; anyone
+signed in may object, which returns it to an earlier stage). ``allowed_actions(application, user)``
+decides both what the server accepts and which buttons a page shows.
 
 A kind of application (membership, transfer, hardship aid, …) is a subclass of
 ``Application`` (joined-table inheritance) registered with ``register_kind``: it brings
-its own fields, its staff detail template, its messages to the applicant and its
+its own fields, its stages, its staff detail template, its messages to the applicant and its
 effect on approval. Everything else — who may move an application, the
 compare-and-set save, the audit trail, the notifications — happens here, the same
 way for every kind.
@@ -51,17 +60,21 @@ STATE_LABELS = {
 }
 
 APPLICANT_ACTIONS = {"submit", "resubmit", "withdraw"}
-REVIEWER_ACTIONS = {"approve", "reject", "request_info"}
+REVIEWER_ACTIONS = {"approve", "reject", "request_info", "send_back"}
+SYSTEM_ACTIONS = {"elapse"}  # a timed stage's time is up (jobs)
+PUBLIC_ACTIONS = {"object"}  # an objection during a public notice (公示)
 
+# The status each action leads to. "approve" and "elapse" lead on to the next stage while there
+# is one (the status stays submitted), and to "approved" after the last.
 TRANSITIONS: dict[tuple[str, str], str] = {
     ("draft", "submit"): "submitted",
     ("needs_info", "resubmit"): "resubmitted",
-    ("submitted", "approve"): "approved",
-    ("resubmitted", "approve"): "approved",
-    ("submitted", "reject"): "rejected",
-    ("resubmitted", "reject"): "rejected",
-    ("submitted", "request_info"): "needs_info",
-    ("resubmitted", "request_info"): "needs_info",
+    **{(state, "approve"): "approved" for state in AWAITING_REVIEW},
+    **{(state, "elapse"): "approved" for state in AWAITING_REVIEW},
+    **{(state, "reject"): "rejected" for state in AWAITING_REVIEW},
+    **{(state, "request_info"): "needs_info" for state in AWAITING_REVIEW},
+    **{(state, "send_back"): "submitted" for state in AWAITING_REVIEW},
+    **{(state, "object"): "submitted" for state in AWAITING_REVIEW},
     **{(state, "withdraw"): "withdrawn" for state in OPEN_STATES},
 }
 
@@ -105,6 +118,10 @@ class Application(db.Model):
     # The union whose staff (and whose ancestors' staff) review it.
     union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"), nullable=False, index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft", index=True)
+    # Where an open application is in its kind's stages (None when draft or closed), and when a
+    # timed stage (公示) is over.
+    stage: Mapped[str | None] = mapped_column(String(32), index=True)
+    stage_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # "<group>:<applicant id>" while open, NULL once closed: a unique column that keeps one
     # open application per person and group, on every database, without a partial index.
@@ -130,7 +147,14 @@ class Application(db.Model):
         return KINDS[self.kind]
 
     @property
+    def current_stage(self) -> Stage | None:
+        return self.kind_spec.stage(self.stage) if self.stage else None
+
+    @property
     def status_label(self) -> str:
+        stage = self.current_stage if self.status in AWAITING_REVIEW else None
+        if stage is not None and (stage.wait_working_days or len(self.kind_spec.stages) > 1):
+            return str(stage.label)  # 基层工会初审 / 县级工会审批 / 公示中
         if self.status in AWAITING_REVIEW and self.review_started_at is not None:
             return str(_l("Under review"))
         return str(STATE_LABELS[self.status])
@@ -145,6 +169,33 @@ class Application(db.Model):
 
 
 # --- Kinds ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a kind's review."""
+
+    name: str
+    label: object  # lazy string: what the applicant and staff read (基层工会初审)
+    # The union level whose staff act here ("grassroots", "county", …) — their union must also hold
+    # the application's union. None: any staff whose scope holds it. Admins act at every stage.
+    level: str | None = None
+    actions: tuple[str, ...] = ("approve", "request_info", "reject")
+    # A timed stage: nobody decides; it moves on by itself after this many working days
+    # (``flask jobs run``), unless someone objects first.
+    wait_working_days: int | Callable[[], int] | None = None
+    objection_to: str | None = None  # a timed stage that takes objections sends the case back here
+
+    @property
+    def timed(self) -> bool:
+        return self.wait_working_days is not None
+
+    def working_days(self) -> int:
+        days = self.wait_working_days
+        return days() if callable(days) else int(days)
+
+
+REVIEW = Stage("review", _l("Review"))  # the single stage of a kind that declares none
 
 
 @dataclass
@@ -162,6 +213,20 @@ class ApplicationKind:
     # The clear sensitive values the staff page may show after the logged reveal, by name
     # ({"id_number": …}); None: the applicant's ID number (staff.services.reveal_sensitive).
     reveal: Callable[[Application], dict[str, str | None]] | None = None
+    stages: tuple[Stage, ...] = (REVIEW,)
+    # Called when an application moves on from one stage to the next (e.g. a notice is published).
+    on_advance: Callable[[Application, Stage, Stage, object], None] = lambda application, old, new, actor: None
+
+    def stage(self, name: str | None) -> Stage | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    def next_stage(self, stage: Stage) -> Stage | None:
+        index = self.stages.index(stage)
+        return self.stages[index + 1] if index + 1 < len(self.stages) else None
+
+    def previous_stage(self, stage: Stage) -> Stage | None:
+        index = self.stages.index(stage)
+        return self.stages[index - 1] if index > 0 else None
 
 
 KINDS: dict[str, ApplicationKind] = {}
@@ -177,17 +242,84 @@ def register_kind(kind: ApplicationKind) -> None:
 # --- Moving an application ---------------------------------------------------------------------
 
 
+def may_act_at(user, application: Application, stage: Stage) -> bool:
+    """Staff of ``stage``'s level whose union holds the application's union; admins everywhere."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.role == "admin":
+        return True
+    if not scope.may_act_on(user, application.union):
+        return False
+    return stage.level is None or user.union.level == stage.level
+
+
+def allowed_actions(application: Application, user) -> set[str]:
+    """What ``user`` may do to ``application`` now: the server accepts exactly these, and pages
+    show exactly these buttons."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    actions: set[str] = set()
+    if user.id == application.applicant_id:
+        if application.status == "draft":
+            actions.add("submit")
+        if application.status in OPEN_STATES:
+            actions.add("withdraw")
+        if application.status == "needs_info":
+            actions.add("resubmit")
+        return actions  # nobody decides on their own application
+    stage = application.current_stage
+    if application.status not in AWAITING_REVIEW or stage is None:
+        return actions
+    if stage.objection_to and application.stage_due_at is not None:
+        actions.add("object")
+    if not stage.timed and user.is_staff and may_act_at(user, application, stage):
+        actions.update(stage.actions)
+        if application.kind_spec.previous_stage(stage) is None:
+            actions.discard("send_back")
+    return actions
+
+
 def _check_actor(application: Application, actor, action: str) -> None:
-    if action in APPLICANT_ACTIONS:
-        if actor is None or actor.id != application.applicant_id:
+    if action in SYSTEM_ACTIONS:
+        if actor is not None:
             raise NotAllowed()
         return
-    if actor is None or not actor.is_staff:
-        raise NotAllowed()
-    if actor.id == application.applicant_id:
+    if actor is not None and actor.id == application.applicant_id and action in REVIEWER_ACTIONS:
         raise NotAllowed(_l("Nobody may decide on their own application."))
-    if not scope.may_act_on(actor, application.union):
+    if action not in allowed_actions(application, actor):
         raise NotAllowed()
+
+
+def _target(application: Application, action: str, now: datetime) -> tuple[str, Stage | None]:
+    """(status, stage) after ``action``, or InvalidTransition."""
+    status = target_state(application.status, action)
+    kind = application.kind_spec
+    stage = application.current_stage
+    if action == "submit":
+        return status, kind.stages[0]
+    if action in ("resubmit", "request_info"):
+        return status, stage
+    if action in ("reject", "withdraw"):
+        return status, None
+    if stage is None:
+        raise InvalidTransition()
+    if action in ("approve", "elapse"):
+        if (action == "elapse") != stage.timed:
+            raise InvalidTransition()
+        if action == "elapse" and (application.stage_due_at is None or application.stage_due_at > now):
+            raise InvalidTransition(_l("This notice period is not over yet."))
+        following = kind.next_stage(stage)
+        return ("submitted", following) if following is not None else (status, None)
+    if action == "send_back":
+        previous = kind.previous_stage(stage)
+        if previous is None:
+            raise InvalidTransition()
+        return status, previous
+    if action == "object":
+        if not stage.objection_to or application.stage_due_at is None or application.stage_due_at <= now:
+            raise InvalidTransition(_l("The notice period is over; objections are no longer taken."))
+        return status, kind.stage(stage.objection_to)
+    raise InvalidTransition()
 
 
 def _notify_applicant(application: Application, state: str, note: str | None) -> None:
@@ -202,26 +334,41 @@ def _notify_applicant(application: Application, state: str, note: str | None) ->
         )
 
 
-def transition(application: Application, action: str, actor, *, note: str | None = None) -> Application:
+def transition(
+    application: Application, action: str, actor, *, note: str | None = None, now: datetime | None = None
+) -> Application:
     """Move ``application`` by ``action``: check the move and the actor, save with
-    compare-and-set, record the audit event, run the kind's approval effect, notify.
+    compare-and-set, record the audit event, run the kind's effects, notify.
 
-    Two reviewers acting at once: the second one's UPDATE finds the status already
-    changed, matches no row, and gets ``InvalidTransition`` ("already decided").
+    Two reviewers acting at once: the second one's UPDATE finds the status (or the stage, or
+    the version) already changed, matches no row, and gets ``InvalidTransition``.
+    ``actor`` is None only for a timed stage's own move (``elapse``, from the jobs command);
+    ``now`` replays a moment (``flask jobs run --as-of``).
     """
-    from_state = application.status
-    to_state = target_state(from_state, action)
+    now = now or utcnow()
+    from_state, from_stage = application.status, application.current_stage
+    target_state(from_state, action)  # decided already: "already decided", whoever asks
     _check_actor(application, actor, action)
-    now = utcnow()
+    to_state, to_stage = _target(application, action, now)
     values: dict = {"status": to_state, "version": Application.version + 1, "updated_at": now}
+    values["stage"] = to_stage.name if to_stage is not None else None
+    values["stage_due_at"] = None
+    if to_stage is not None and to_stage.timed and to_stage is not from_stage:
+        from portal.core.time import working_days_end
+
+        values["stage_due_at"] = working_days_end(now, to_stage.working_days())
+    elif to_stage is not None and to_stage is from_stage:
+        values["stage_due_at"] = application.stage_due_at
+    if to_stage is not from_stage and to_state in AWAITING_REVIEW:
+        values["review_started_at"] = None  # the next stage's reviewers have not opened it yet
     if to_state not in OPEN_STATES:
         values["open_key"] = None
     if action in ("submit", "resubmit"):
         values["submitted_at"] = now
-    if action in REVIEWER_ACTIONS:
+    if action in REVIEWER_ACTIONS | SYSTEM_ACTIONS | PUBLIC_ACTIONS:
         values["last_note"] = note
         if to_state in ("approved", "rejected"):
-            values.update(decided_at=now, decided_by_id=actor.id)
+            values.update(decided_at=now, decided_by_id=actor.id if actor is not None else None)
     result = db.session.execute(
         update(Application)
         .where(
@@ -236,18 +383,28 @@ def transition(application: Application, action: str, actor, *, note: str | None
         db.session.expire(application)
         raise InvalidTransition(_l("Someone else has just handled this application; refresh to see it."))
     db.session.refresh(application)
+    moved = to_stage is not None and from_stage is not None and to_stage is not from_stage
+    staged = len(application.kind_spec.stages) > 1  # the audit trail names the stages of such kinds
     audit.record(
         f"application.{action}",
         application,
         actor=actor,
         union_id=application.union_id,
-        from_state=from_state,
-        to_state=to_state,
+        from_state=f"{from_state}:{from_stage.name}" if staged and from_stage else from_state,
+        to_state=f"{to_state}:{to_stage.name}" if staged and to_stage else to_state,
         note=note,
+        occurred_at=now,
     )
     if to_state == "approved":
         application.kind_spec.on_approve(application, actor)
-    _notify_applicant(application, to_state, note)
+    elif moved and action in ("approve", "elapse"):
+        application.kind_spec.on_advance(application, from_stage, to_stage, actor)
+    # The applicant hears of each state; of a move between stages only where the kind has words
+    # for it (keyed by the action — "object", "send_back" — or by the stage reached).
+    message = to_state
+    if moved:
+        message = action if action in application.kind_spec.messages else to_stage.name
+    _notify_applicant(application, message, note)
     return application
 
 
@@ -285,6 +442,8 @@ def decision_note(decision: str, note: str | None) -> str | None:
         raise InvalidInput(_l("Please give the reason for the rejection."), field="note")
     if decision == "request_info" and not note:
         raise InvalidInput(_l("Please tell the applicant what is missing."), field="note")
+    if decision == "send_back" and not note:
+        raise InvalidInput(_l("Please say what the previous stage should look at again."), field="note")
     if note and len(note) > NOTE_MAX:
         raise InvalidInput(_l("The note can have at most 500 characters."), field="note")
     return note
@@ -293,6 +452,49 @@ def decision_note(decision: str, note: str | None) -> str | None:
 def decide(application: Application, reviewer, decision: str, note: str | None = None) -> Application:
     """A reviewer approves, rejects (a reason is required) or asks for more information (a message is required)."""
     return transition(application, decision, reviewer, note=decision_note(decision, note))
+
+
+OBJECTION_MAX = 500
+
+
+def object_to(application: Application, person, reason: str | None, *, now: datetime | None = None) -> Application:
+    """Someone signed in objects to a case on public notice (公示): the reason is required, the
+    objector's identity is recorded in the audit trail (never shown publicly), and the case goes
+    back to the stage the notice names for review. Refused once the notice period is over."""
+    reason = clean_prose(reason) or None
+    if not reason:
+        raise InvalidInput(_l("Please give the reason for your objection."), field="reason")
+    if len(reason) > OBJECTION_MAX:
+        raise InvalidInput(_l("The reason can have at most 500 characters."), field="reason")
+    return transition(application, "object", person, note=reason, now=now)
+
+
+def run_timed_stages(as_of: datetime, batch: int = 200) -> int:
+    """Move on every application whose timed stage (公示) is over at ``as_of``; each in its own
+    transaction, claimed by compare-and-set (another runner, or an objection, that got there first
+    wins and this one moves on). Returns how many moved."""
+    from portal.core.db import write_transaction
+
+    moved = 0
+    due = db.session.scalars(
+        select(Application.id)
+        .where(Application.stage_due_at <= as_of, Application.status.in_(AWAITING_REVIEW))
+        .order_by(Application.stage_due_at, Application.id)
+        .limit(batch)
+    ).all()
+    db.session.rollback()  # end the reading transaction: each move takes the write lock itself
+    for application_id in due:
+        with write_transaction():
+            application = db.session.get(Application, application_id)
+            try:
+                if application is not None:
+                    transition(application, "elapse", None, now=as_of)
+                    moved += 1
+            except InvalidTransition:
+                db.session.rollback()
+                continue
+            db.session.commit()
+    return moved
 
 
 def withdraw(application: Application, applicant) -> Application:
@@ -449,9 +651,36 @@ _TIMELINE_LABELS = {
     "application.request_info": _l("More information requested"),
     "application.resubmit": _l("Resubmitted"),
     "application.approve": _l("Approved"),
+    "application.elapse": _l("Approved"),
     "application.reject": _l("Rejected"),
     "application.withdraw": _l("Withdrawn"),
+    "application.send_back": _l("Sent back to %(stage)s"),
+    "application.object": _l("Objection received; back to %(stage)s"),
 }
+# A move from one stage to the next reads as the step completed.
+_STAGE_PASSED = {
+    "application.approve": _l("%(stage)s: passed"),
+    "application.elapse": _l("%(stage)s: over without objection"),
+}
+
+
+def _stage_of(state: str | None, kind: ApplicationKind) -> Stage | None:
+    """The stage recorded in an audit state such as ``submitted:county_approval``."""
+    if not state or ":" not in state:
+        return None
+    return kind.stage(state.partition(":")[2])
+
+
+def _timeline_label(event, kind: ApplicationKind) -> str | None:
+    label = _TIMELINE_LABELS.get(event.action)
+    if label is None:
+        return None
+    before, after = _stage_of(event.from_state, kind), _stage_of(event.to_state, kind)
+    if event.action in _STAGE_PASSED and before is not None and (after is not None or event.action == "application.elapse"):
+        return str(_STAGE_PASSED[event.action]) % {"stage": before.label}
+    if after is not None and "%(stage)s" in str(label):
+        return str(label) % {"stage": after.label}
+    return str(label)
 
 
 def latest_reply(application: Application, entries: list[TimelineEntry]) -> TimelineEntry | None:
@@ -467,14 +696,15 @@ def latest_reply(application: Application, entries: list[TimelineEntry]) -> Time
 def timeline(application: Application) -> list[TimelineEntry]:
     """What happened to the application, oldest first, from its audit trail."""
     entries = []
+    kind = application.kind_spec
     for event in audit.events_for(application):
-        label = _TIMELINE_LABELS.get(event.action)
+        label = _timeline_label(event, kind)
         if label is None:
             continue
         entries.append(
             TimelineEntry(
                 state=event.action.removeprefix("application."),
-                label=str(label),
+                label=label,
                 at=event.occurred_at,
                 note=event.note,
                 by_staff=event.actor_id is not None and event.actor_id != application.applicant_id,

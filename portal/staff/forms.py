@@ -10,7 +10,7 @@ from portal.core.forms import PortalForm
 
 
 class DecisionForm(PortalForm):
-    decision = HiddenField(validators=[InputRequired(), AnyOf(["approve", "reject", "request_info"])])
+    decision = HiddenField(validators=[InputRequired(), AnyOf(["approve", "reject", "request_info", "send_back"])])
     reason = SelectField(_l("Common reasons"), choices=[], validate_choice=False)
     note = TextAreaField(
         _l("Message to the applicant"),

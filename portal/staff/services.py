@@ -33,7 +33,7 @@ def load_selected(public_ids: list[str], reviewer, limit: int = 100) -> list[wor
     """The ticked applications this reviewer may decide, in the order ticked (for the confirmation)."""
     wanted = list(dict.fromkeys(public_ids))[:limit]
     found = {a.public_id: a for a in workflow.load_many_for_reviewer(wanted, reviewer)}
-    return [found[p] for p in wanted if p in found and found[p].awaiting_review]
+    return [found[p] for p in wanted if p in found and "approve" in workflow.allowed_actions(found[p], reviewer)]
 
 
 @dataclass

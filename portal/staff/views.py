@@ -117,7 +117,8 @@ def _detail(application, *, form=None, revealed=None, status=200):
         form=form,
         **application.kind_spec.detail_context(application),
         revealed=revealed,
-        may_decide=application.awaiting_review and application.applicant_id != current_user.id,
+        actions=workflow.allowed_actions(application, current_user) & workflow.REVIEWER_ACTIONS,
+        next_stage=application.kind_spec.next_stage(application.current_stage) if application.current_stage else None,
     ), status
 
 
@@ -159,6 +160,7 @@ def decide(public_id: str):
             "approve": _("Approved. The applicant has been notified."),
             "reject": _("Rejected. The applicant has been told why."),
             "request_info": _("The applicant has been asked for more information."),
+            "send_back": _("Sent back to the previous stage."),
         }
         flash(messages[form.decision.data], "success")
         return redirect(url_for("staff.reviews"), code=303)
