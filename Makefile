@@ -18,8 +18,10 @@ run: setup ## Set up, migrate, load demo data, serve on http://127.0.0.1:5000
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@$(FLASK) demo-accounts
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --access-logfile - wsgi:app
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop); timed steps (公示 ends …) run every minute beside it"
+	@$(FLASK) jobs loop --every 60 & jobs=$$!; \
+	  trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --access-logfile - wsgi:app
 
 test: setup dev-deps ## Set up, then run the whole suite (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)
 	@if [ ! -x /usr/bin/chromium ]; then \

@@ -123,6 +123,14 @@ class BaseConfig:
         "image/svg+xml",
     ]
 
+    # Hardship aid's self-check (portal/aid/rules.py): relative hardship below this many times the
+    # 低保 standard; accident when essential spending exceeds this share of the income; point to
+    # mutual medical cover when self-paid medical costs exceed this share; migrant workers' months.
+    AID_RELATIVE_MULTIPLIER = os.environ.get("AID_RELATIVE_MULTIPLIER", "2")
+    AID_ACCIDENT_SHARE = os.environ.get("AID_ACCIDENT_SHARE", "0.8")
+    AID_INSURANCE_MEDICAL_SHARE = os.environ.get("AID_INSURANCE_MEDICAL_SHARE", "0.3")
+    AID_MIGRANT_MIN_MONTHS = _env_int("AID_MIGRANT_MIN_MONTHS", 12)
+
     SITE_NAME = "职工服务门户"
     # The union that runs this portal, named on the home page (a name: shown as written in every language).
     PORTAL_OPERATOR_NAME = os.environ.get("PORTAL_OPERATOR_NAME", "黑龙江省总工会")

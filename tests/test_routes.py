@@ -15,6 +15,7 @@ GET_MATRIX = {
     "/": (200, 200, 200, 200),
     "/services": (200, 200, 200, 200),
     "/privacy": (200, 200, 200, 200),
+    "/aid/check": (200, 200, 200, 200),
     "/healthz": (200, 200, 200, 200),
     "/messages": (LOGIN, 200, 200, 200),
     "/me": (LOGIN, 200, 200, 200),
@@ -51,6 +52,7 @@ GET_MATRIX = {
     "/stations/map": (200, 200, 200, 200),
     "/stations/<int:station_id>": (200, 200, 200, 200),
     "/api/v1/stations/nearby": (200, 200, 200, 200),
+    "/api/v1/aid/check": (400, 400, 400, 400),  # without its figures: a bad request, with reasons
     "/staff/stations": (LOGIN, 403, 200, 200),
     "/staff/stations/new": (LOGIN, 403, 200, 200),
     "/staff/stations/<int:station_id>/edit": (LOGIN, 403, 200, 200),

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 from portal.core.i18n import gettext as _
 
 from portal.core.errors import DomainError
-from portal.core.validators import InvalidInput, decimal_or_none
+from portal.core.validators import InvalidInput, decimal_or_none, parse_int, parse_money
 from portal.core.web import arg_int
 from portal.stations import search, services
 from portal.stations.models import AMENITIES
@@ -65,3 +65,78 @@ def stations_nearby():
         lat, lng, limit=limit, amenities=amenities, open_now=_flag("open_now"), radius_m=radius
     )
     return jsonify(stations=stations)
+
+
+@bp.route("/aid/check")
+def aid_check():
+    """能申请吗？ The hardship aid self-check as JSON (amounts in yuan; nothing is stored).
+
+    ``household_size``, ``annual_income``, ``essential_spending`` (required), ``medical_spending``
+    (the self-paid medical part of it, default 0), ``region`` (a county-level division code),
+    ``area`` (urban | rural, default urban), ``migrant`` (1 | 0) and ``months_employed``.
+    Bad input: 400 with ``reasons``, every problem found, not just the first.
+    """
+    from portal.aid import services as aid
+
+    problems, values = [], {}
+
+    def take(name, parse):
+        try:
+            values[name] = parse()
+        except InvalidInput as exc:
+            problems.append(str(exc.message))
+
+    take("size", lambda: parse_int(request.args.get("household_size"), low=1, high=30, label="household_size"))
+    take("income", lambda: parse_money(request.args.get("annual_income"), label="annual_income"))
+    take("essential", lambda: parse_money(request.args.get("essential_spending"), label="essential_spending"))
+    take(
+        "medical",
+        lambda: parse_money(request.args.get("medical_spending"), label="medical_spending", blank_is_zero=True),
+    )
+    take("migrant", lambda: _flag("migrant"))
+    take(
+        "months",
+        lambda: parse_int(request.args.get("months_employed"), low=0, high=600, label="months_employed")
+        if request.args.get("months_employed")
+        else None,
+    )
+    region = (request.args.get("region") or "").strip()
+    area = (request.args.get("area") or "urban").strip()
+    if not region:
+        problems.append(_("The parameter %(name)s is required.", name="region"))
+    if area not in ("urban", "rural"):
+        problems.append(_("%(name)s must be urban or rural.", name="area"))
+    if not problems:
+        try:
+            result = aid.self_check(
+                size=values["size"],
+                annual_income=values["income"],
+                essential_spending=values["essential"],
+                medical_spending=values["medical"],
+                region_code=region,
+                area=area,
+                migrant=values["migrant"],
+                months_employed=values["months"],
+            )
+        except InvalidInput as exc:
+            problems.append(str(exc.message))
+    if problems:
+        return jsonify(error=problems[0], reasons=problems), 400
+    outcome = result.outcome
+    shares = aid.shares()
+    texts = {
+        "deep": _("Below the minimum living standard per person."),
+        "relative": _("Below %(times)s times the minimum living standard per person.", times=shares["times"]),
+        "accident": _("Essential spending above %(share)s of the year's income.", share=shares["accident"]),
+    }
+    return jsonify(
+        category=outcome.category,
+        per_capita_monthly=str(outcome.per_capita_monthly),
+        standard=str(outcome.standard),
+        standard_is_demo=result.standard.is_demo,
+        reasons=[texts[r] for r in outcome.reasons],
+        reason_codes=list(outcome.reasons),
+        suggest_insurance=outcome.suggest_insurance,
+        eligible=outcome.eligible,
+        unmet=list(outcome.unmet),
+    )

@@ -9,6 +9,7 @@ so a rule holds whichever way the data arrives.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -120,6 +121,44 @@ def decimal_or_none(raw: str | float | None, *, low: float, high: float, places:
     if places is not None:
         value = round(value, places) + 0.0  # + 0.0: no "-0.0"
     return value if math.isfinite(value) and low <= value <= high else None
+
+
+# --- Money ------------------------------------------------------------------------
+
+_MONEY = re.compile(r"[0-9]{1,12}(?:\.[0-9]{0,2})?")
+MONEY_MAX = Decimal("100000000")  # ¥100 million: beyond any household's figures
+
+
+def parse_money(
+    raw: str | int | Decimal | None,
+    *,
+    field: str | None = None,
+    label: str | None = None,
+    blank_is_zero: bool = False,
+    high: Decimal = MONEY_MAX,
+) -> Decimal:
+    """An amount in yuan as typed: ASCII digits (full-width folded), at most two decimals, thousands
+    separators and a leading ¥ or trailing 元 allowed — "36,000", "１２００.５", "¥800元"."""
+    if isinstance(raw, Decimal | int) and not isinstance(raw, bool):
+        text = str(raw)
+    else:
+        text = fold_fullwidth(str(raw or "")).strip()
+        text = text.removeprefix("¥").removeprefix("￥").removesuffix("元").strip()
+        text = text.replace(",", "").replace("，", "").replace(" ", "")
+    name = label or field or ""
+    if not text:
+        if blank_is_zero:
+            return Decimal(0)
+        raise InvalidInput(_l("Please enter %(name)s.", name=name), field=field)
+    if not _MONEY.fullmatch(text):
+        raise InvalidInput(
+            _l("%(name)s must be an amount in yuan written with the digits 0-9, such as 36000 or 1200.50.", name=name),
+            field=field,
+        )
+    value = Decimal(text)
+    if value > high:
+        raise InvalidInput(_l("%(name)s is too large.", name=name), field=field)
+    return value
 
 
 # --- Mainland mobile numbers ---------------------------------------------------
