@@ -6,12 +6,11 @@ _USER_ID = re.compile(r"[0-9]{1,19}")
 
 
 def init_app(app) -> None:
-    from portal.core.i18n import lazy_gettext as _l
-
     from portal.accounts import demo, models
     from portal.accounts.cli import users_cli
     from portal.accounts.views import admin_bp, auth_bp, me_bp
     from portal.core.demo import register_seeder
+    from portal.core.i18n import lazy_gettext as _l
     from portal.core.notify import message_template
     from portal.core.web import MAX_DB_INTEGER
     from portal.extensions import db, login_manager

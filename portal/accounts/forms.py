@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from portal.core.i18n import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import PasswordInput
 
 from portal.accounts.models import ROLE_LABELS
 from portal.core.forms import PortalForm, checked, choices
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.validators import (
     NAME_MAX,
     PASSWORD_MAX,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from portal.core.i18n import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import crypto
 from portal.core.db import TimestampMixin, UTCDateTime, one_of
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.masking import birth_summary, mask_id_number, mask_phone
 from portal.core.validators import GENDER_LABELS
 from portal.extensions import db

@@ -12,7 +12,6 @@ from datetime import date
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -21,7 +20,9 @@ from portal.accounts.models import ID_HASH_PURPOSE, ROLES, User
 from portal.core import audit, crypto
 from portal.core.db import end_read_only_transaction, utcnow
 from portal.core.errors import Conflict, NotAllowed
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.notify import notify
+from portal.core.time import local_today
 from portal.core.validators import (
     InvalidInput,
     check_password_strength,
@@ -233,7 +234,7 @@ def age_of(user: User, today: date | None = None) -> int | None:
     """Age in whole years from the birth date read off the ID number."""
     if user.birth_date is None:
         return None
-    today = today or date.today()
+    today = today or local_today()
     years = today.year - user.birth_date.year
     return years - ((today.month, today.day) < (user.birth_date.month, user.birth_date.day))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
-from portal.core.i18n import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -19,6 +18,7 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import ROLE_LABELS, User
 from portal.core.forms import choices, form_view, render_form, save_form
+from portal.core.i18n import gettext as _
 from portal.core.scope import require_role
 from portal.core.validators import InvalidInput, normalise_mobile
 from portal.core.web import LARGE_TEXT_COOKIE, is_safe_redirect, page_arg

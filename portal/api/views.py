@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from portal.core.i18n import gettext as _
 
 from portal.core.errors import DomainError
+from portal.core.i18n import gettext as _
 from portal.core.validators import InvalidInput, decimal_or_none, parse_int, parse_money
 from portal.core.web import arg_int
 from portal.stations import search, services

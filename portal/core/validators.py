@@ -9,15 +9,14 @@ so a rule holds whichever way the data arrives.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-
-from portal.core.i18n import lazy_gettext as _l
+from decimal import Decimal
 
 from portal.core.errors import DomainError
+from portal.core.i18n import lazy_gettext as _l
 
 
 class InvalidInput(DomainError):
@@ -242,7 +241,9 @@ def parse_id_number(value: str | None, *, today: date | None = None) -> IdNumber
             _l("The birth date in this ID number does not exist; please check digits 7 to 14."),
             field="id_number",
         ) from None
-    today = today or date.today()
+    from portal.core.time import local_today  # here: core.time needs the database, validators do not
+
+    today = today or local_today()
     if birth < EARLIEST_BIRTH_DATE or birth > today:
         raise InvalidInput(
             _l("The birth date in this ID number is not possible; please check digits 7 to 14."),

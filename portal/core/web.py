@@ -5,8 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
-from portal.core.i18n import gettext as _
-from portal.core.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -14,6 +12,8 @@ from werkzeug.routing import IntegerConverter
 
 from portal.core import assets, i18n
 from portal.core.errors import DomainError
+from portal.core.i18n import gettext as _
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.validators import parse_int
 from portal.extensions import db
 

@@ -32,7 +32,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, Text, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
@@ -40,6 +39,7 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from portal.core import audit, scope
 from portal.core.db import UTCDateTime, one_of, utcnow
 from portal.core.errors import InvalidTransition, NotAllowed, NotFound
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.notify import message_template, notify
 from portal.core.validators import InvalidInput, clean_prose
 from portal.extensions import db

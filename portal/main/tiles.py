@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, url_for
+
 from portal.core.i18n import lazy_gettext as _l
 
 

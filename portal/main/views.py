@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
-from portal.core.i18n import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from portal.accounts import services as accounts
 from portal.core import notify
+from portal.core.i18n import gettext as _
 from portal.core.web import LARGE_TEXT_COOKIE, page_arg, redirect_back
 from portal.extensions import db
 from portal.main.tiles import TILES

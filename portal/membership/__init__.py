@@ -6,10 +6,9 @@ review workflow (``portal.core.workflow``).
 
 
 def init_app(app) -> None:
-    from portal.core.i18n import lazy_gettext as _l
-
     from portal.accounts.services import IdentityLock, register_identity_lock
     from portal.core.demo import register_seeder
+    from portal.core.i18n import lazy_gettext as _l
     from portal.core.notify import message_template
     from portal.core.workflow import ApplicationKind, register_kind
     from portal.membership import demo, identity, models, services

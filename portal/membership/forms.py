@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from portal.core.i18n import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.core.forms import PortalForm, checked, choices
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.validators import NAME_MAX, normalise_name, parse_id_number
 from portal.membership.choices import EDUCATION, EMPLOYMENT_TYPES, ETHNIC_GROUPS, PLATFORMS, POLITICAL_STATUS
 

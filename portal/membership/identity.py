@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +21,7 @@ from portal.accounts import services as accounts
 from portal.accounts.models import ID_HASH_PURPOSE, User
 from portal.core import audit, crypto, workflow
 from portal.core.errors import Conflict, InvalidTransition
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.masking import mask_id_number
 from portal.core.validators import InvalidInput, clean_prose, normalise_name, parse_id_number
 from portal.extensions import db

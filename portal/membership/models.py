@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import crypto
 from portal.core.db import TimestampMixin, UTCDateTime, one_of, utcnow
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.masking import birth_summary, mask_id_number
 from portal.core.validators import parse_id_number
 from portal.core.workflow import Application

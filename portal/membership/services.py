@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from portal.core.i18n import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,8 +19,10 @@ from portal.accounts import services as accounts
 from portal.core import audit, workflow
 from portal.core.db import utcnow
 from portal.core.errors import InvalidTransition, NotAllowed
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.masking import mask_name
 from portal.core.notify import notify
+from portal.core.time import local_today
 from portal.core.validators import InvalidInput, clean_line, clean_prose, normalise_name, parse_id_number
 from portal.extensions import db
 from portal.membership.choices import (
@@ -276,7 +277,7 @@ def allocate_member_number(union: Union, today: date | None = None) -> str:
     One atomic UPDATE … RETURNING takes the number, so two staff approving at the same
     instant never get the same one (the row is locked on PostgreSQL; SQLite serialises writers).
     """
-    today = today or date.today()
+    today = today or local_today()
     prefix = f"{(union.region_code or '00')[:2]}{today.year}"
     table = MemberNumberCounter.__table__
     db.session.execute(_insert_ignore(table, prefix=prefix, last_value=0))
@@ -313,13 +314,13 @@ def on_membership_approved(application: MembershipApplication, reviewer) -> None
         membership = Membership(
             user=user,
             union=application.union,
-            joined_on=date.today(),
+            joined_on=local_today(),
             member_number=allocate_member_number(application.union),
         )
         db.session.add(membership)
         _record(membership, "joined", actor=reviewer, application=application, to_union=application.union)
     else:  # someone who left comes back: same member number, a new join date
-        membership.status, membership.union, membership.joined_on = "active", application.union, date.today()
+        membership.status, membership.union, membership.joined_on = "active", application.union, local_today()
         membership.left_at = membership.left_reason = None
         _record(membership, "rejoined", actor=reviewer, application=application, to_union=application.union)
     db.session.flush()

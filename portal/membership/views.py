@@ -6,13 +6,13 @@ import secrets
 
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from portal.core.i18n import gettext as _
-from portal.core.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.core import workflow
 from portal.core.db import utcnow
 from portal.core.forms import ConfirmForm, choices, form_view, grouped_choices, render_form, save_form
+from portal.core.i18n import gettext as _
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.validators import InvalidInput, parse_id_number
 from portal.membership import identity, services
 from portal.membership.choices import EMPLOYMENT_TYPES

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from portal.core.i18n import lazy_gettext as _l
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from portal.core.forms import PortalForm
+from portal.core.i18n import lazy_gettext as _l
 
 
 class DecisionForm(PortalForm):

@@ -7,14 +7,14 @@ outside the staff member's subtree is a 404.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from portal.core.i18n import gettext as _
-from portal.core.i18n import ngettext
 from flask_login import current_user
 
 from portal.core import scope, workflow
 from portal.core.db import write_transaction
 from portal.core.errors import DomainError
 from portal.core.forms import choices, save_form
+from portal.core.i18n import gettext as _
+from portal.core.i18n import ngettext
 from portal.core.scope import require_role
 from portal.core.web import is_safe_redirect, page_arg
 from portal.extensions import db

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from portal.core.i18n import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.core.forms import PortalForm, choices
+from portal.core.i18n import lazy_gettext as _l
 from portal.stations.models import AMENITY_LABELS, REPORT_KIND_LABELS
 
 

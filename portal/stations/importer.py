@@ -26,12 +26,12 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, select, update
 
 from portal.core import audit, scope
 from portal.core.db import utcnow
 from portal.core.exports import unescape_spreadsheet
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.validators import InvalidInput
 from portal.extensions import db
 from portal.stations.models import Station

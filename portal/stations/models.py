@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import TimestampMixin, UTCDateTime, one_of, utcnow
+from portal.core.i18n import lazy_gettext as _l
 from portal.extensions import db
 
 # The order is part of the stored bitmask: append new codes, never reorder.

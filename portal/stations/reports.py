@@ -18,7 +18,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
@@ -26,6 +25,7 @@ from portal.core import audit, notify, scope
 from portal.core.audit import AuditEvent
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, InvalidTransition, NotAllowed, NotFound
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.validators import InvalidInput, clean_prose
 from portal.core.web import path_for
 from portal.extensions import db

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
-from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -18,6 +17,7 @@ from portal.core import audit, exports, scope
 from portal.core.db import utcnow
 from portal.core.errors import NotAllowed, NotFound
 from portal.core.geo import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.validators import InvalidInput, clean_line, decimal_or_none
 from portal.extensions import db
 from portal.stations import search

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from portal.core.i18n import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -18,6 +17,7 @@ from portal.core.db import utcnow
 from portal.core.forms import ConfirmForm, choices, form_view, render_form, save_form
 from portal.core.geo import haversine_m
 from portal.core.i18n import fmt_distance
+from portal.core.i18n import gettext as _
 from portal.core.scope import require_role
 from portal.core.validators import InvalidInput, clean_line, decimal_or_none
 from portal.core.web import arg_int, page_arg

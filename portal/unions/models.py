@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import UTCDateTime, binary_string, one_of, utcnow
+from portal.core.i18n import lazy_gettext as _l
 from portal.extensions import db
 
 LEVELS = ("national", "province", "city", "county", "grassroots")

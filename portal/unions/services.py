@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from portal.core.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.core.errors import Conflict
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.validators import InvalidInput
 from portal.extensions import db
 from portal.unions.models import LEVELS, Union, in_subtree

@@ -147,9 +147,9 @@ def test_the_jobs_command_ends_the_notice_only_when_it_is_over_and_only_once(kin
     assert db.session.get(workflow.Application, application.id).status == "submitted"
     assert workflow.run_timed_stages(due) == 1
     moved = db.session.get(workflow.Application, application.id)
-    assert moved.status == "approved" and moved.stage is None and APPROVED == [application.id]
+    assert moved.status == "approved" and moved.stage is None and [application.id] == APPROVED
     assert workflow.run_timed_stages(due + timedelta(days=3)) == 0  # idempotent
-    assert APPROVED == [application.id]
+    assert [application.id] == APPROVED
     assert workflow.timeline(moved)[-1].label == "公示中期满，无异议"
 
 
