@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.accounts.models import User
-from portal.core import jobs, workflow
+from portal.core import audit, jobs, workflow
 from portal.core.errors import InvalidTransition, NotAllowed
 from portal.core.time import working_days_end
 from portal.core.validators import InvalidInput
@@ -116,7 +116,7 @@ def test_admins_act_at_every_stage_and_it_is_audited(kind, people, tree):
     workflow.decide(application, people["admin"], "approve")
     workflow.decide(application, people["admin"], "approve")
     assert application.stage == "notice"
-    actors = [e.actor_id for e in workflow.audit.events_for(application) if e.action == "application.approve"]
+    actors = [e.actor_id for e in audit.events_for(application) if e.action == "application.approve"]
     assert actors == [people["admin"].id, people["admin"].id]
 
 
@@ -179,7 +179,7 @@ def test_an_objection_returns_the_case_to_the_county_and_wins_over_a_later_job_r
     assert (application.stage, application.stage_due_at) == ("approval", None)
     assert workflow.run_timed_stages(due) == 0 and APPROVED == []
     # The objector is in the audit trail for staff.
-    event = workflow.audit.events_for(application)[-1]
+    event = audit.events_for(application)[-1]
     assert event.action == "application.object" and event.actor_id == people["other"].id
     assert event.note == "他家新买了车。"
 

@@ -1,0 +1,113 @@
+"""Finding applications: the applicant's own, a reviewer's scope, the staff queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from portal.core import scope
+from portal.core.errors import NotFound
+from portal.core.workflow.kinds import KINDS
+from portal.core.workflow.models import Application
+from portal.core.workflow.states import AWAITING_REVIEW, STATES
+from portal.extensions import db
+
+
+def load_for_applicant(public_id: str, applicant, kinds: tuple[str, ...] | None = None) -> Application:
+    stmt = select(Application).where(Application.public_id == public_id, Application.applicant_id == applicant.id)
+    if kinds:
+        stmt = stmt.where(Application.kind.in_(kinds))
+    application = db.session.scalars(stmt).first()
+    if application is None:
+        raise NotFound()
+    return application
+
+
+def load_for_reviewer(public_id: str, reviewer) -> Application:
+    """An application in the reviewer's scope, else 404 — never loaded first and checked after."""
+    stmt = scope.scoped(select(Application).where(Application.public_id == public_id), reviewer, Application.union_id)
+    application = db.session.scalars(stmt).first()
+    if application is None:
+        raise NotFound()
+    return application
+
+
+def load_many_for_reviewer(public_ids: list[str], reviewer) -> list[Application]:
+    """The applications among ``public_ids`` that lie in the reviewer's scope (others are left out)."""
+    if not public_ids:
+        return []
+    stmt = (
+        select(Application)
+        .where(Application.public_id.in_(public_ids))
+        .options(joinedload(Application.applicant), joinedload(Application.union))
+    )
+    return list(db.session.scalars(scope.scoped(stmt, reviewer, Application.union_id)))
+
+
+@dataclass
+class QueueFilters:
+    status: str | None = "awaiting"
+    kind: str | None = None
+    union_code: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    query: str = ""
+
+
+def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20):
+    """Applications in the reviewer's scope, newest first, filtered."""
+    from portal.accounts.models import User
+    from portal.unions.models import Union, in_subtree
+
+    stmt = (
+        select(Application)
+        .join(Application.applicant)
+        .options(joinedload(Application.applicant), joinedload(Application.union))
+        .order_by(Application.submitted_at.desc().nulls_last(), Application.id.desc())
+    )
+    stmt = scope.scoped(stmt, reviewer, Application.union_id)
+    if filters.status == "awaiting":
+        stmt = stmt.where(Application.status.in_(AWAITING_REVIEW))
+    elif filters.status in STATES:
+        stmt = stmt.where(Application.status == filters.status)
+    if filters.kind in KINDS:
+        stmt = stmt.where(Application.kind == filters.kind)
+    if filters.union_code:
+        union = db.session.scalars(select(Union).where(Union.code == filters.union_code)).first()
+        if union is None:
+            stmt = stmt.where(Application.id.is_(None))
+        else:
+            stmt = stmt.where(Application.union_id.in_(select(Union.id).where(in_subtree(Union.path, union.path))))
+    if filters.date_from:
+        stmt = stmt.where(Application.submitted_at >= _start_of_day(filters.date_from))
+    if filters.date_to:
+        stmt = stmt.where(Application.submitted_at < _start_of_day(filters.date_to + timedelta(days=1)))
+    query = (filters.query or "").strip().replace("%", "").replace("_", "")
+    if query:
+        stmt = stmt.where(or_(User.name.like(f"%{query}%"), User.phone.like(f"%{query}%")))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def _start_of_day(day: date) -> datetime:
+    """Midnight in Asia/Shanghai, as UTC: staff pick dates in local time."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def pending_counts(reviewer) -> dict[str, int]:
+    stmt = select(Application.kind, func.count(Application.id)).where(Application.status.in_(AWAITING_REVIEW))
+    stmt = scope.scoped(stmt, reviewer, Application.union_id).group_by(Application.kind)
+    return {kind: n for kind, n in db.session.execute(stmt).all()}
+
+
+def history_for(applicant_id: int, reviewer, *, exclude_id: int | None = None) -> list[Application]:
+    """The applicant's other applications that this reviewer may see."""
+    stmt = select(Application).where(Application.applicant_id == applicant_id).order_by(Application.created_at.desc())
+    if exclude_id:
+        stmt = stmt.where(Application.id != exclude_id)
+    stmt = scope.scoped(stmt, reviewer, Application.union_id).options(joinedload(Application.union))
+    return list(db.session.scalars(stmt))
