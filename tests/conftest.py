@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, delete, insert, text
 from portal import create_app
 from portal.core.db import utcnow
 from portal.extensions import db, limiter
-from tests.helpers import PASSWORD, next_number, unique_phone
+from tests.helpers import PASSWORD, next_number, unique_phone, valid_id_number
 
 
 def _postgres_url() -> str | None:
@@ -247,3 +247,141 @@ def add_stations(app, tree):
             return ids
 
     return add
+
+
+# --- Sibling unions whose ids share a prefix ---------------------------------------------------
+
+
+PREFIX_TREE = (
+    # (id, code, level, parent id, name)
+    (1, "PX-N", "national", None, "前缀测试全国总工会"),
+    (2, "PX-P", "province", 1, "前缀测试省总工会"),
+    (3, "PX-C", "city", 2, "前缀测试市总工会"),
+    (4, "PX-G4", "grassroots", 3, "四号基层工会"),
+    (41, "PX-G41", "grassroots", 3, "四十一号基层工会"),
+)
+
+
+@pytest.fixture
+def prefix_siblings(app):
+    """Two sibling unions whose ids — and so whose paths — share a prefix: 4 and 41.
+
+    national 1 › province 2 › city 3 › grassroots 4   (path /1/2/3/4/)
+                                    › grassroots 41  (path /1/2/3/41/)
+
+    Paths compare as strings, so a subtree test written as ``path LIKE '/1/2/3/4%'`` or
+    ``startswith("/1/2/3/4")`` (no trailing separator) puts 41 inside 4 — only a tree like this
+    one can catch it. The ids are inserted explicitly (the factories would hand out 1, 2, 3 …),
+    and PostgreSQL's id sequence is moved past them so later unions get fresh ids (42 next).
+    Returns the unions by id (detached unless the test has its own context).
+    """
+    from portal.unions.models import Union
+
+    with _app_context(app) as own:
+        nodes: dict[int, Union] = {}
+        for ident, code, level, parent_id, name in PREFIX_TREE:
+            parent = nodes.get(parent_id)
+            assert db.session.get(Union, ident) is None, f"union id {ident} is taken: use prefix_siblings alone"
+            union = Union(
+                id=ident,
+                code=code,
+                name=name,
+                level=level,
+                kind="enterprise" if level == "grassroots" else "regional",
+                parent_id=parent_id,
+                path=f"{parent.path if parent else '/'}{ident}/",
+                depth=parent.depth + 1 if parent else 0,
+            )
+            db.session.add(union)
+            db.session.flush()
+            nodes[ident] = union
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(
+                text("SELECT setval(pg_get_serial_sequence('unions', 'id'), (SELECT max(id) FROM unions))")
+            )
+        db.session.commit()
+        assert (nodes[4].path, nodes[41].path) == ("/1/2/3/4/", "/1/2/3/41/")
+        return {ident: _detach(union) if own else union for ident, union in nodes.items()}
+
+
+# --- An open application of each registered kind -------------------------------------------------
+
+
+class _Factories:
+    def __init__(self, app, make_user, make_union, make_application):
+        self.app, self.make_user, self.make_union, self.make_application = app, make_user, make_union, make_application
+
+    def member_of(self, union, name):
+        """A person whose membership of ``union`` an admin has approved."""
+        from portal.accounts.models import User
+        from portal.core import workflow
+
+        person = self.make_user(name=name, id_number=valid_id_number())
+        filed = self.make_application(person, union)
+        approver = self.make_user("admin")
+        workflow.decide(db.session.get(workflow.Application, filed.id), db.session.get(User, approver.id), "approve")
+        db.session.commit()
+        return person
+
+
+def _file_membership(f: _Factories, union, name):
+    applicant = f.make_user(name=name, id_number=valid_id_number())
+    return applicant, f.make_application(applicant, union)
+
+
+def _file_transfer(f: _Factories, union, name):
+    from portal.accounts.models import User
+    from portal.membership import services as membership
+
+    source = f.make_union(level="grassroots", parent=union.parent, name=f"{name}原来的工会")
+    member = f.member_of(source, name)
+    application = membership.request_transfer(
+        db.session.get(User, member.id), union_code=union.code, reason="搬家了，换到离家近的工会。"
+    )
+    db.session.commit()
+    return member, application
+
+
+def _file_identity_change(f: _Factories, union, name):
+    from portal.accounts.models import User
+    from portal.membership import identity
+
+    member = f.member_of(union, name)
+    application = identity.request_change(
+        db.session.get(User, member.id), real_name=name + "某", id_number=None, reason="姓名登记时少写了一个字。"
+    )
+    db.session.commit()
+    return member, application
+
+
+# kind name → how to file an open (submitted) application of that kind to a union, through the
+# kind's own services: (factories, union, applicant's name) → (applicant, application).
+# A kind registered in portal.core.workflow.KINDS without an entry here fails the tests that
+# walk every kind (scope, CSRF): add its maker here.
+KIND_MAKERS = {
+    "membership": _file_membership,
+    "transfer": _file_transfer,
+    "identity_change": _file_identity_change,
+}
+
+
+@pytest.fixture
+def make_kind_application(app, make_user, make_union, make_application):
+    """make_kind_application(kind, union, name) → (applicant, application): an open application of
+    ``kind`` (a name in ``workflow.KINDS``) to ``union`` (a grassroots union whose parent may hold
+    another grassroots union), detached unless the test has its own context. ``name`` is the applicant's, unique per test so a
+    page can be searched for it."""
+    factories = _Factories(app, make_user, make_union, make_application)
+
+    def make(kind, union, name):
+        from portal.unions.models import Union
+
+        maker = KIND_MAKERS.get(kind)
+        if maker is None:
+            pytest.fail(f"no maker for the application kind {kind!r}: add one to KIND_MAKERS in tests/conftest.py")
+        with _app_context(app) as own:
+            applicant, application = maker(factories, db.session.get(Union, union.id), name)
+            assert application.kind == kind and application.status == "submitted", (kind, application.status)
+            return (_detach(applicant), _detach(application)) if own else (applicant, application)
+
+    return make

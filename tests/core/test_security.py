@@ -1,6 +1,4 @@
-"""Security by default: headers on every page, CSRF on every POST, cookies that scripts cannot read."""
-
-import re
+"""Security by default: headers on every page, cookies that scripts cannot read (CSRF: test_csrf.py)."""
 
 import pytest
 
@@ -44,66 +42,7 @@ def test_signed_in_pages_are_not_cached(client, make_user):
     assert client.get("/me").headers["Cache-Control"] == "private, no-store"
 
 
-def _sample_path(rule: str) -> str:
-    rule = re.sub(r"<int:[^>]+>", "1", rule)
-    rule = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", rule)
-    return re.sub(r"<[^>]+>", "nosuchid", rule)
-
-
-def _post_paths(app):
-    return [_sample_path(rule.rule) for rule in app.url_map.iter_rules() if "POST" in rule.methods]
-
-
-FORM = {
-    "phone": "13811112222",
-    "name": "张三",
-    "password": "Test@2026pw",
-    "confirm": "Test@2026pw",
-    "agree": "y",
-    "role": "worker",
-    "active": "",
-    "large": "1",
-}
-
-
-def _refused(client, path):
-    for token in (None, "forged-token"):
-        data = dict(FORM, **({"csrf_token": token} if token else {}))
-        yield client.post(path, data=data)
-
-
-def test_every_post_route_refuses_a_missing_or_forged_csrf_token(app, client, make_user, tree):
-    """Whatever the route and whoever asks, a POST without a valid token is refused and changes nothing."""
-    from sqlalchemy import func, select
-
-    from portal.accounts.models import User
-    from portal.extensions import db
-
-    admin = make_user("admin", phone="13900000009")
-    paths = _post_paths(app)
-    assert len(paths) >= 8
-    signed_out_only = {"/auth/register", "/auth/login"}
-    login_as(client, admin)
-    for path in paths:
-        for r in _refused(client, path):
-            # 400: the token check refused it. 404: a route about one record checked first that it is
-            # the caller's. 302: a precondition sent the caller elsewhere (signed in, not a member).
-            # Never 303, the answer of every POST that did its work.
-            assert r.status_code in {302, 400, 404}, (path, r.status_code)
-    anonymous = app.test_client()
-    for path in paths:
-        for r in _refused(anonymous, path):
-            if path in signed_out_only or path in ("/auth/logout", "/settings/text-size"):
-                assert r.status_code == 400, (path, r.status_code)
-            else:
-                assert r.status_code in (302, 400, 404), (path, r.status_code)
-                if r.status_code == 302:
-                    assert "/auth/login" in r.headers["Location"]
-    with app.app_context():
-        assert db.session.get(User, admin.id).role == "admin"
-        assert db.session.get(User, admin.id).large_text is False
-        assert db.session.scalar(select(func.count(User.id))) == 1
-    assert client.get("/me").status_code == 200  # logout without a token did not sign the admin out
+# CSRF on every POST route, on records the persona may act on: tests/core/test_csrf.py.
 
 
 @pytest.mark.parametrize("config_name", ["production"])
