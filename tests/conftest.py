@@ -354,6 +354,20 @@ def _file_identity_change(f: _Factories, union, name):
     return member, application
 
 
+def _file_aid(f: _Factories, union, name):
+    """Hardship aid: a member's draft with the household's figures and one document, sent."""
+    from portal.accounts.models import User
+    from portal.aid.services import applications
+    from tests.aid.conftest import add_document, details
+
+    member = db.session.get(User, f.member_of(union, name).id)
+    application = applications.save_draft(member, details())
+    add_document(application, member)
+    applications.submit(application, member)
+    db.session.commit()
+    return member, application
+
+
 # kind name → how to file an open (submitted) application of that kind to a union, through the
 # kind's own services: (factories, union, applicant's name) → (applicant, application).
 # A kind registered in portal.core.workflow.KINDS without an entry here fails the tests that
@@ -362,6 +376,7 @@ KIND_MAKERS = {
     "membership": _file_membership,
     "transfer": _file_transfer,
     "identity_change": _file_identity_change,
+    "aid": _file_aid,
 }
 
 

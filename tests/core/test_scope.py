@@ -247,7 +247,11 @@ def test_may_act_on_siblings_sharing_a_prefix(ctx, siblings):
                     select(workflow.Application).where(workflow.Application.public_id == public_id)
                 ).one()
                 assert scope.may_act_on(user, application) is allowed, (who, target, application.kind)
-                assert ("approve" in workflow.allowed_actions(application, user)) is allowed, (who, application.kind)
+                # Out of scope: no decision at all. In scope, the kind's stage says which level decides.
+                level = application.current_stage.level
+                expected = allowed and (user.role == "admin" or level in (None, user.union.level))
+                decisions = workflow.allowed_actions(application, user) & workflow.REVIEWER_ACTIONS
+                assert bool(decisions) is expected, (who, target, application.kind, decisions)
 
 
 def test_load_in_scope_is_404_for_the_sibling_sharing_a_prefix(app, siblings):
@@ -337,26 +341,28 @@ def _staff_cannot_open_or_decide_the_applications_of_a_sibling_sharing_a_prefix(
         _opens_and_decides(app, client, token, siblings["staff"][who], public_id, kind)
 
 
-def _may_approve(app, user, public_id) -> bool:
-    """Whether the workflow lets ``user`` approve now (a kind's first stage may belong to another level)."""
+def _may_decide(app, user, public_id) -> bool:
+    """Whether the workflow lets ``user`` decide now (a kind's stage may belong to another level)."""
     with app.app_context():
         application = db.session.scalars(
             select(workflow.Application).where(workflow.Application.public_id == public_id)
         ).one()
-        return "approve" in workflow.allowed_actions(application, db.session.get(User, user.id))
+        return "request_info" in workflow.allowed_actions(application, db.session.get(User, user.id))
 
 
 def _opens_and_decides(app, client, token, user, public_id, kind):
-    """In scope: the detail opens, the logged reveal works, and an approval is taken where the
-    kind's stage lets this person act (else refused as not theirs — never a 404)."""
+    """In scope: the detail opens, the logged reveal works, and a decision is taken where the
+    kind's stage lets this person act (else refused as not theirs — never a 404). The decision is a
+    request for information: every kind's reviewing stage offers it, and no kind guards it (an
+    approval may need a kind's own figures first, such as hardship aid's home visit)."""
     url = f"/staff/reviews/{public_id}"
     assert client.get(url).status_code == 200, kind
     assert client.post(f"{url}/reveal-id", data={"csrf_token": token}).status_code == 200, kind
-    may, before = _may_approve(app, user, public_id), _application_state(app, public_id)[:3]
-    r = client.post(f"{url}/decide", data={"decision": "approve", "csrf_token": token})
+    may, before = _may_decide(app, user, public_id), _application_state(app, public_id)[:3]
+    r = client.post(f"{url}/decide", data={"decision": "request_info", "note": "请补充材料。", "csrf_token": token})
     after = _application_state(app, public_id)[:3]
     if may:
-        assert r.status_code == 303 and after[2] == before[2] + 1, (kind, r.status_code, before, after)
+        assert r.status_code == 303 and after == ("needs_info", before[1], before[2] + 1), (kind, r.status_code)
     else:
         assert r.status_code == 403 and after == before, (kind, r.status_code)
 
@@ -368,7 +374,7 @@ def test_the_common_ancestor_and_admins_open_and_decide_both_siblings(app, sibli
     for ident in SIBLINGS:
         for kind, public_id in siblings["applications"][ident].items():
             if who == "admin":
-                assert _may_approve(app, siblings[who], public_id), kind  # admins act at every stage
+                assert _may_decide(app, siblings[who], public_id), kind  # admins act at every stage
             _opens_and_decides(app, client, token, siblings[who], public_id, kind)
 
 
