@@ -9,6 +9,7 @@ environment and the app refuses to start without them.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -131,6 +132,22 @@ class BaseConfig:
     AID_INSURANCE_MEDICAL_SHARE = os.environ.get("AID_INSURANCE_MEDICAL_SHARE", "0.3")
     AID_MIGRANT_MIN_MONTHS = _env_int("AID_MIGRANT_MIN_MONTHS", 12)
 
+    # Uploads (portal/core/files): photos (JPEG, PNG, HEIC) and PDFs, recognised by content.
+    # Where the sealed blobs live: outside the web root (never under portal/static); default
+    # <instance>/uploads. Several app servers need a shared store (docs/architecture.md, "Uploads").
+    UPLOAD_ROOT = os.environ.get("UPLOAD_ROOT") or None
+    UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)  # per file
+    UPLOAD_MAX_FILES = _env_int("UPLOAD_MAX_FILES", 20)  # per application and purpose, and per form post
+    # The request body an upload view (files.allow_large_upload) accepts: a few files in one form post
+    # without JavaScript. Other views keep MAX_CONTENT_LENGTH.
+    UPLOAD_MAX_REQUEST_BYTES = _env_int("UPLOAD_MAX_REQUEST_BYTES", 60 * 1024 * 1024)
+    # Decompression bombs: an image declaring more pixels than this is refused before decoding
+    # (60 MP holds a 48 MP phone photo; decoding costs 3-4 bytes per pixel).
+    UPLOAD_MAX_PIXELS = _env_int("UPLOAD_MAX_PIXELS", 60_000_000)
+    # Stored images are scaled down to this longest side (4096 px: an A4 page at 350 dpi); 0 keeps the size.
+    UPLOAD_IMAGE_MAX_SIDE = _env_int("UPLOAD_IMAGE_MAX_SIDE", 4096)
+    UPLOAD_THUMBNAIL_SIZE = _env_int("UPLOAD_THUMBNAIL_SIZE", 320)  # longest side of a thumbnail, px
+
     SITE_NAME = "职工服务门户"
     # The union that runs this portal, named on the home page (a name: shown as written in every language).
     PORTAL_OPERATOR_NAME = os.environ.get("PORTAL_OPERATOR_NAME", "黑龙江省总工会")
@@ -157,6 +174,10 @@ class TestingConfig(BaseConfig):
     ARGON2_PARALLELISM = 1
     REDIS_URL = None
     STATION_DISTRICTS_CACHE_SECONDS = 0  # tests change the union tree between requests
+    # Each test process its own upload directory, never the developer's instance/uploads.
+    UPLOAD_ROOT = os.environ.get("TEST_UPLOAD_ROOT") or str(
+        Path(tempfile.gettempdir()) / f"portal-test-uploads-{os.getpid()}"
+    )
 
 
 class ProductionConfig(BaseConfig):

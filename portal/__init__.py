@@ -29,11 +29,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     _init_extensions(app)
 
-    from portal.core import assets, audit, notify, time, web  # noqa: F401  (register their tables)
+    from portal.core import assets, audit, files, notify, time, web  # noqa: F401  (register their tables)
     from portal.core import cli as core_cli
 
     web.init_app(app)
     assets.init_app(app)
+    files.init_app(app)
     for name in DOMAINS:
         importlib.import_module(f"portal.{name}").init_app(app)
     core_cli.init_app(app)
