@@ -131,6 +131,7 @@ class BaseConfig:
     AID_ACCIDENT_SHARE = os.environ.get("AID_ACCIDENT_SHARE", "0.8")
     AID_INSURANCE_MEDICAL_SHARE = os.environ.get("AID_INSURANCE_MEDICAL_SHARE", "0.3")
     AID_MIGRANT_MIN_MONTHS = _env_int("AID_MIGRANT_MIN_MONTHS", 12)
+    AID_NOTICE_WORKING_DAYS = _env_int("AID_NOTICE_WORKING_DAYS", 5)  # 公示: working days an approved case is on notice
 
     # Uploads (portal/core/files): photos (JPEG, PNG, HEIC) and PDFs, recognised by content.
     # Where the sealed blobs live: outside the web root (never under portal/static); default

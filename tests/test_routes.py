@@ -16,7 +16,26 @@ GET_MATRIX = {
     "/services": (200, 200, 200, 200),
     "/privacy": (200, 200, 200, 200),
     "/aid/check": (200, 200, 200, 200),
+    "/tracker": (LOGIN, 200, 200, 200),
+    # Hardship aid, asked by people who are not members; <public_id> is a membership application
+    # (not an aid one: 404 everywhere), <code> a grassroots union (notices are per county: 404).
+    "/aid": (200, 200, 200, 200),
+    "/aid/apply": (LOGIN, 302, 302, 302),
+    "/aid/applications/<public_id>": (LOGIN, 404, 404, 404),
+    "/aid/applications/<public_id>/edit": (LOGIN, 404, 404, 404),
+    "/aid/applications/<public_id>/withdraw": (LOGIN, 404, 404, 404),
+    "/aid/applications/<public_id>/documents/<file_id>": (LOGIN, 404, 404, 404),
+    "/aid/cases/<public_id>": (LOGIN, 404, 404, 404),
+    "/aid/notices": (200, 200, 200, 200),
+    "/aid/notices/<code>": (404, 404, 404, 404),
+    "/aid/notices/<code>/<public_id>/object": (LOGIN, 404, 404, 404),
+    "/aid/staff/applications/<public_id>/documents/<file_id>": (LOGIN, 403, 404, 404),
+    "/aid/staff/cases": (LOGIN, 403, 200, 200),
+    "/aid/staff/cases/<public_id>": (LOGIN, 403, 404, 404),
+    "/aid/admin/standards": (LOGIN, 403, 403, 200),
+    "/staff/calendar": (LOGIN, 403, 403, 200),
     "/healthz": (200, 200, 200, 200),
+    "/favicon.ico": (301, 301, 301, 301),
     "/messages": (LOGIN, 200, 200, 200),
     "/me": (LOGIN, 200, 200, 200),
     "/me/edit": (LOGIN, 200, 200, 200),
@@ -71,6 +90,17 @@ POST_ONLY = {
     "/membership/applications/<public_id>/reply",
     "/staff/stations/reports/<int:report_id>/resolve",
     "/staff/stations/reports/<int:report_id>/reveal-phone",
+    "/aid/applications/<public_id>/documents",
+    "/aid/applications/<public_id>/documents/<file_id>/delete",
+    "/aid/applications/<public_id>/submit",
+    "/aid/applications/<public_id>/reply",
+    "/aid/staff/applications/<public_id>/visit",
+    "/aid/staff/applications/<public_id>/recommend",
+    "/aid/staff/applications/<public_id>/approve",
+    "/aid/staff/cases/<public_id>/payments",
+    "/aid/staff/cases/<public_id>/recheck",
+    "/aid/staff/cases/<public_id>/close",
+    "/staff/calendar/<day>/delete",
 }
 ROLES = ("anonymous", "worker", "staff", "admin")
 MAX_PAGE_BYTES = 60 * 1024
@@ -105,6 +135,7 @@ def test_route_matrix(app, people, role):
             .replace("<public_id>", people["application"].public_id)
             .replace("<code>", "GA1")
             .replace("<token>", "not-a-token")
+            .replace("<file_id>", "not-a-file")
             .replace("<int:station_id>", str(people["station_id"]))
             .replace("<any(deactivate, activate):action>", "deactivate")
             .replace("/nearby", "/nearby?lat=45.7&lng=126.6")

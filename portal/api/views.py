@@ -96,9 +96,11 @@ def aid_check():
     take("migrant", lambda: _flag("migrant"))
     take(
         "months",
-        lambda: parse_int(request.args.get("months_employed"), low=0, high=600, label="months_employed")
-        if request.args.get("months_employed")
-        else None,
+        lambda: (
+            parse_int(request.args.get("months_employed"), low=0, high=600, label="months_employed")
+            if request.args.get("months_employed")
+            else None
+        ),
     )
     region = (request.args.get("region") or "").strip()
     area = (request.args.get("area") or "urban").strip()

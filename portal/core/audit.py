@@ -94,3 +94,20 @@ def events_for(subject) -> list[AuditEvent]:
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
     )
     return list(db.session.scalars(stmt))
+
+
+def events_for_many(subjects) -> dict[int, list[AuditEvent]]:
+    """The events of several subjects of one type in one query, by subject id."""
+    subjects = list(subjects)
+    if not subjects:
+        return {}
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.subject_type == subject_type_of(subjects[0]))
+        .where(AuditEvent.subject_id.in_([str(s.id) for s in subjects]))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    )
+    grouped: dict[int, list[AuditEvent]] = {s.id: [] for s in subjects}
+    for found in db.session.scalars(stmt):
+        grouped[int(found.subject_id)].append(found)
+    return grouped

@@ -115,3 +115,52 @@ def working_days_end(moment: datetime, n: int) -> datetime:
     after the ``n``-th working day following the day of ``moment``, as UTC."""
     last = nth_working_day_after(local_today(moment), n)
     return start_of_local_day(last + timedelta(days=1))
+
+
+# --- The calendar, as admins keep it --------------------------------------------------------------
+
+DAY_NAME_MAX = 40
+
+
+def calendar_year(year: int) -> list[CalendarDay]:
+    stmt = (
+        select(CalendarDay)
+        .where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+        .order_by(CalendarDay.day)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def set_calendar_day(day: date | None, kind: str | None, name: str | None, *, actor) -> CalendarDay:
+    """Mark ``day`` a public holiday or a make-up working day (调休), or change its entry.
+
+    Periods already running keep the end they were given when they began."""
+    from portal.core import audit
+    from portal.core.i18n import lazy_gettext as _l
+    from portal.core.validators import InvalidInput, clean_line
+
+    if day is None:
+        raise InvalidInput(_l("Please enter the date."), field="day")
+    if kind not in DAY_KINDS:
+        raise InvalidInput(_l("Please choose holiday or make-up working day."), field="kind")
+    name = clean_line(name, max_length=DAY_NAME_MAX, field="name")
+    if not name:
+        raise InvalidInput(_l("Please name the holiday (e.g. 国庆节)."), field="name")
+    entry = db.session.get(CalendarDay, day) or CalendarDay(day=day)
+    entry.kind, entry.name = kind, name
+    db.session.add(entry)
+    db.session.flush()
+    audit.record("calendar.day_set", actor, actor=actor, note=f"{day.isoformat()} {kind} {name}")
+    return entry
+
+
+def remove_calendar_day(day: date, *, actor) -> bool:
+    from portal.core import audit
+
+    entry = db.session.get(CalendarDay, day)
+    if entry is None:
+        return False
+    db.session.delete(entry)
+    db.session.flush()
+    audit.record("calendar.day_removed", actor, actor=actor, note=day.isoformat())
+    return True

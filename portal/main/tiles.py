@@ -1,41 +1,20 @@
-"""The service tiles on the home page.
+"""The service tiles on the home page, from the domains' registrations (``core.registry``).
 
-A tile links to its module's endpoint once that module is installed; until then it
-reads 即将上线 (coming soon). So a new module lights up its tile just by
-registering the endpoint named here.
-"""
+Modules still to come are planned here: their tiles read 即将上线 (coming soon) until the module
+registers a tile of the same key, which lights it up."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import current_app, url_for
-
+from portal.core import registry
 from portal.core.i18n import lazy_gettext as _l
+from portal.core.registry import Tile
 
-
-@dataclass(frozen=True)
-class Tile:
-    key: str
-    title: object
-    summary: object
-    endpoint: str
-    icon: str
-
-    @property
-    def available(self) -> bool:
-        return self.endpoint in current_app.view_functions
-
-    @property
-    def url(self) -> str | None:
-        return url_for(self.endpoint) if self.available else None
-
-
-TILES = (
-    Tile("membership", _l("Join the union"), _l("Apply online, get your member card"), "membership.index", "join"),
-    Tile("stations", _l("Rest stations"), _l("Water, charging and a rest nearby"), "stations.index", "station"),
-    Tile("libraries", _l("Worker libraries"), _l("Book a visit or reserve a book"), "libraries.index", "book"),
-    Tile("aid", _l("Hardship aid"), _l("Apply for help in difficult times"), "aid.index", "aid"),
-    Tile("insurance", _l("Mutual medical cover"), _l("Join the plan and claim"), "aid.insurance", "shield"),
-    Tile("volunteering", _l("Volunteering"), _l("Sign up for activities"), "volunteering.index", "heart"),
+PLANNED = (
+    Tile("libraries", _l("Worker libraries"), _l("Book a visit or reserve a book"), "libraries.index", "book", 30),
+    Tile("insurance", _l("Mutual medical cover"), _l("Join the plan and claim"), "insurance.index", "shield", 50),
+    Tile("volunteering", _l("Volunteering"), _l("Sign up for activities"), "volunteering.index", "heart", 60),
 )
+
+
+def all_tiles() -> list[Tile]:
+    return registry.tiles(PLANNED)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from portal.accounts import services as accounts
-from portal.core import notify
+from portal.core import notify, workflow
 from portal.core.i18n import gettext as _
 from portal.core.web import LARGE_TEXT_COOKIE, page_arg, redirect_back
 from portal.extensions import db
-from portal.main.tiles import TILES
+from portal.main.tiles import all_tiles
 
 bp = Blueprint("main", __name__)
 
@@ -20,13 +20,13 @@ def _for_viewer(user):
     """What the home page shows this person: their member card, their open applications, and the
     tiles left to offer (a member has no union to join: the card shortcut replaces that tile)."""
     if not user.is_authenticated:
-        return None, [], list(TILES)
+        return None, [], all_tiles()
     from portal.membership import services as membership
 
     card = membership.membership_of(user)
     card = card if card is not None and card.is_active else None
     in_progress = membership.applications_of(user, open_only=True)
-    tiles = [t for t in TILES if not (card is not None and t.key == "membership")]
+    tiles = [t for t in all_tiles() if not (card is not None and t.key == "membership")]
     return card, in_progress, tiles
 
 
@@ -45,7 +45,7 @@ def home():
 
 @bp.route("/services")
 def services():
-    return render_template("main/services.html", title=_("Services"), tiles=TILES)
+    return render_template("main/services.html", title=_("Services"), tiles=all_tiles())
 
 
 @bp.route("/messages")
@@ -62,6 +62,19 @@ def mark_messages_read():
     notify.mark_all_read(current_user)
     db.session.commit()
     return redirect_back("main.messages")
+
+
+@bp.route("/tracker")
+@login_required
+def tracker():
+    """我的办理: every application of every kind, each with its timeline and any decision's reason."""
+    applications = workflow.applications_of(current_user)
+    return render_template(
+        "main/tracker.html",
+        title=_("My applications"),
+        applications=applications,
+        timelines=workflow.timelines(applications),
+    )
 
 
 @bp.route("/privacy")
@@ -88,6 +101,12 @@ def text_size():
         secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
     )
     return response
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers (and WeChat's) ask for /favicon.ico whatever the page links: the SVG icon."""
+    return redirect(url_for("static", filename="img/favicon.svg"), code=301)
 
 
 @bp.route("/healthz")

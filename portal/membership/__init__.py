@@ -15,6 +15,14 @@ def init_app(app) -> None:
     from portal.membership.views import bp
 
     app.register_blueprint(bp)
+    from portal.core.registry import Tile, register_tile
+
+    register_tile(
+        app,
+        Tile(
+            "membership", _l("Join the union"), _l("Apply online, get your member card"), "membership.index", "join", 10
+        ),
+    )
 
     from portal.core.web import path_for
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
-from portal.core.forms import PortalForm
+from portal.core.forms import PortalForm, choices
 from portal.core.i18n import lazy_gettext as _l
 
 
@@ -32,7 +32,19 @@ class QueueFilterForm(PortalForm):
 
     status = SelectField(_l("Status"), choices=[], validate_choice=False)
     kind = SelectField(_l("Kind"), choices=[], validate_choice=False)
+    stage = SelectField(_l("Stage"), choices=[], validate_choice=False)
+    mine = HiddenField()
     union = SelectField(_l("Union"), choices=[], validate_choice=False)
     date_from = DateField(_l("Submitted from"), validators=[Optional()])
     date_to = DateField(_l("Submitted until"), validators=[Optional()])
     q = StringField(_l("Name or mobile number"), validators=[Optional(), Length(max=30)])
+
+
+class CalendarDayForm(PortalForm):
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Please enter the date."))])
+    kind = SelectField(
+        _l("Kind of day"),
+        choices=choices([("holiday", _l("Public holiday (放假)")), ("workday", _l("Make-up working day (调休上班)"))]),
+        validate_choice=False,
+    )
+    name = StringField(_l("Name"), validators=[Length(max=40, message=_l("At most 40 characters."))])

@@ -9,18 +9,17 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.core import scope, workflow
+from portal.core import registry, scope, workflow
 from portal.core.db import write_transaction
 from portal.core.errors import DomainError
-from portal.core.forms import choices, save_form
+from portal.core.forms import choices, form_view, render_form, save_form
 from portal.core.i18n import gettext as _
 from portal.core.i18n import ngettext
 from portal.core.scope import require_role
 from portal.core.web import is_safe_redirect, page_arg
 from portal.extensions import db
 from portal.staff import services
-from portal.staff.forms import DecisionForm, QueueFilterForm
-from portal.stations import reports as station_reports
+from portal.staff.forms import CalendarDayForm, DecisionForm, QueueFilterForm
 from portal.unions import services as unions
 from portal.unions.models import Union
 
@@ -37,7 +36,9 @@ def _home_union():
 def dashboard():
     union = _home_union()
     context = {"union": union, "pending": workflow.pending_counts(current_user), "kinds": workflow.KINDS}
-    context["open_station_reports"] = station_reports.open_count_in_scope(current_user)
+    links = registry.staff_links(current_user)
+    context["staff_links"] = links
+    context["link_counts"] = {link.key: link.count(current_user) for link in links if link.count}
     if union is not None:
         context.update(
             union_path=unions.full_name(union) or union.name,
@@ -57,6 +58,15 @@ def _filter_form() -> QueueFilterForm:
         + [(s, workflow.STATE_LABELS[s]) for s in workflow.STATES if s != "draft"]
     )
     form.kind.choices = choices([("", _("All kinds"))] + [(k.name, k.label) for k in workflow.KINDS.values()])
+    form.stage.choices = choices(
+        [("", _("All stages"))]
+        + [
+            (f"{k.name}:{s.name}", f"{k.label} · {s.label}")
+            for k in workflow.KINDS.values()
+            if len(k.stages) > 1
+            for s in k.stages
+        ]
+    )
     form.union.choices = choices(
         [("", _("All unions in my scope"))]
         + [
@@ -81,6 +91,8 @@ def reviews():
         date_from=form.date_from.data if not form.date_from.errors else None,
         date_to=form.date_to.data if not form.date_to.errors else None,
         query=form.q.data or "",
+        stage=form.stage.data or None,
+        mine=form.mine.data == "1",
     )
     pagination = workflow.queue(current_user, filters, page=page_arg())
     return render_template(
@@ -93,8 +105,12 @@ def reviews():
     )
 
 
-def _detail(application, *, form=None, revealed=None, status=200):
-    if application.awaiting_review and application.review_started_at is None:
+def review_page(application, *, form=None, revealed=None, status=200, **extra):
+    """The staff page of one application. A kind's own staff forms (aid's home visit …) render it
+    with their form in ``extra`` when it needs correcting, so nothing typed is lost."""
+    # Opening the page marks the review started (审核中) — a GET, never a refused POST (a forged
+    # or failed form must change nothing).
+    if request.method == "GET" and application.awaiting_review and application.review_started_at is None:
         db.session.commit()  # end the reading transaction: the write below takes the lock at once
         with write_transaction():
             workflow.mark_review_started(application, current_user)
@@ -104,7 +120,7 @@ def _detail(application, *, form=None, revealed=None, status=200):
         [("", _("— choose a common reason, or write one below —"))]
         + [(str(r), r) for r in workflow.COMMON_REJECT_REASONS]
     )
-    timeline = workflow.timeline(application)
+    timeline = workflow.timeline(application, for_staff=True)
     return render_template(
         "staff/review_detail.html",
         title=_("Application of %(name)s", name=application.applicant.name),
@@ -115,7 +131,7 @@ def _detail(application, *, form=None, revealed=None, status=200):
         reply=workflow.latest_reply(application, timeline),
         history=workflow.history_for(application.applicant_id, current_user, exclude_id=application.id),
         form=form,
-        **application.kind_spec.detail_context(application),
+        **{**application.kind_spec.detail_context(application), **extra},
         revealed=revealed,
         actions=workflow.allowed_actions(application, current_user) & workflow.REVIEWER_ACTIONS,
         next_stage=application.kind_spec.next_stage(application.current_stage) if application.current_stage else None,
@@ -125,7 +141,7 @@ def _detail(application, *, form=None, revealed=None, status=200):
 @bp.route("/reviews/<public_id>")
 @staff_only
 def review(public_id: str):
-    return _detail(workflow.load_for_reviewer(public_id, current_user))
+    return review_page(workflow.load_for_reviewer(public_id, current_user))
 
 
 # Decisions that ask "are you sure?" first: with JavaScript the button's data-confirm dialog
@@ -139,15 +155,15 @@ def decide(public_id: str):
     application = workflow.load_for_reviewer(public_id, current_user)
     form = DecisionForm()
     if not form.validate_on_submit():
-        return _detail(application, form=form, status=400 if form.csrf_failed else 422)
+        return review_page(application, form=form, status=400 if form.csrf_failed else 422)
     if form.confirmed.data == "no":  # "change the reason": back to the form, the text kept
-        return _detail(application, form=form)
+        return review_page(application, form=form)
     if form.decision.data in CONFIRMED_DECISIONS and form.confirmed.data != "yes":
         try:
             note = workflow.decision_note(form.decision.data, form.note_text())
         except DomainError as exc:
             form.add_error(exc)
-            return _detail(application, form=form, status=exc.status_code)
+            return review_page(application, form=form, status=exc.status_code)
         return render_template(
             "staff/confirm_decision.html",
             title=_("Reject this application?"),
@@ -164,7 +180,7 @@ def decide(public_id: str):
         }
         flash(messages[form.decision.data], "success")
         return redirect(url_for("staff.reviews"), code=303)
-    return _detail(application, form=form, status=400 if form.csrf_failed else (form.domain_status or 422))
+    return review_page(application, form=form, status=400 if form.csrf_failed else (form.domain_status or 422))
 
 
 @bp.route("/reviews/<public_id>/reveal-id", methods=["POST"])
@@ -173,7 +189,7 @@ def reveal_id(public_id: str):
     application = workflow.load_for_reviewer(public_id, current_user)
     revealed = services.reveal_sensitive(application, current_user)
     db.session.commit()  # the audit event of this view
-    return _detail(application, revealed=revealed)
+    return review_page(application, revealed=revealed)
 
 
 def _queue_back() -> str:
@@ -215,6 +231,54 @@ def bulk_approve():
             "warning",
         )
     return redirect(_queue_back(), code=303)
+
+
+# --- The working-day calendar (admins) ------------------------------------------------------------
+
+
+def _year_arg() -> int:
+    from portal.core.time import local_today
+    from portal.core.web import arg_int
+
+    return arg_int("year", local_today().year, low=2000, high=2100)
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@require_role("admin")
+@form_view
+def calendar():
+    """Public holidays and make-up working days: 公示 and other timed steps count working days."""
+    from portal.core import time as portal_time
+
+    form = CalendarDayForm()
+    year = _year_arg()
+    if form.validate_on_submit() and save_form(
+        form,
+        lambda: portal_time.set_calendar_day(form.day.data, form.kind.data, form.name.data, actor=current_user),
+    ):
+        flash(_("The calendar was updated."), "success")
+        return redirect(url_for("staff.calendar", year=form.day.data.year), code=303)
+    return render_form(
+        "staff/calendar.html", form, title=_("Working-day calendar"), year=year, days=portal_time.calendar_year(year)
+    )
+
+
+@bp.route("/calendar/<day>/delete", methods=["POST"])
+@require_role("admin")
+def calendar_remove(day: str):
+    from datetime import date
+
+    from portal.core import time as portal_time
+
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    if not portal_time.remove_calendar_day(when, actor=current_user):
+        abort(404)
+    db.session.commit()
+    flash(_("The day is an ordinary day again."), "success")
+    return redirect(url_for("staff.calendar", year=when.year), code=303)
 
 
 # --- Join posters ----------------------------------------------------------------------------------------

@@ -12,6 +12,26 @@ def init_app(app) -> None:
     app.cli.add_command(stations_cli)
     register_seeder(40, "rest stations around Harbin and Tonghe", demo.seed)
     reports.register_messages()
+    from portal.core.i18n import lazy_gettext as _l
+    from portal.core.registry import StaffLink, Tile, register_staff_link, register_tile
+
+    register_tile(
+        app,
+        Tile("stations", _l("Rest stations"), _l("Water, charging and a rest nearby"), "stations.index", "station", 20),
+    )
+    register_staff_link(app, StaffLink("stations", _l("Rest stations"), "stations_staff.manage", "station", 30))
+    register_staff_link(
+        app,
+        StaffLink(
+            "station_reports",
+            _l("Problem reports"),
+            "stations_staff.reports",
+            "alert",
+            31,
+            count=reports.open_count_in_scope,
+            count_label=_l("Open station problem reports"),
+        ),
+    )
     # Let the map load its tiles (and the optional label layer) under the Content-Security-Policy.
     from urllib.parse import urlsplit
 

@@ -124,7 +124,13 @@ def test_monthly_income_per_person_is_counted_for_the_whole_household(client, st
 
 
 def test_high_medical_costs_without_a_category_point_to_mutual_medical_cover(client, standards):
-    data = {**FORM, "household_size": "2", "income": "100000", "medical_spending": "31000", "education_spending": "4000"}
+    data = {
+        **FORM,
+        "household_size": "2",
+        "income": "100000",
+        "medical_spending": "31000",
+        "education_spending": "4000",
+    }
     html = page_text(client.post("/aid/check", data={**data, "csrf_token": csrf_token(client, "/aid/check")}))
     assert "互助医疗保障" in html
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -269,6 +270,22 @@ ENDPOINTS.update(
         "aid.close_case": _aid("case", "county", public_id="case"),
     }
 )
+
+
+def _calendar_day(w: World) -> Case:
+    """An admin removing a holiday that is in the calendar."""
+    from datetime import date
+
+    from portal.core.time import CalendarDay
+
+    day = date(2030, 1, 1) + timedelta(days=next_number() % 3000)
+    with w.app.app_context():
+        db.session.merge(CalendarDay(day=day, kind="holiday", name="测试假日"))
+        db.session.commit()
+    return Case(w.admin(), {"day": day.isoformat()})
+
+
+ENDPOINTS["staff.calendar_remove"] = _calendar_day
 
 # URL variable → a real value, for endpoints not in ENDPOINTS (checked as an admin). A variable of
 # an ``any(…)`` converter needs no maker: every one of its values is checked.

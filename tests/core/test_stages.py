@@ -21,7 +21,9 @@ class StagedTestApplication(workflow.Application):
     __mapper_args__ = {"polymorphic_identity": "staged_test"}
 
 
-FIRST = workflow.Stage("first_review", "基层工会初审", level="grassroots", actions=("approve", "request_info", "reject"))
+FIRST = workflow.Stage(
+    "first_review", "基层工会初审", level="grassroots", actions=("approve", "request_info", "reject")
+)
 APPROVAL = workflow.Stage("approval", "县级工会审批", level="county", actions=("approve", "send_back", "reject"))
 NOTICE = workflow.Stage("notice", "公示中", wait_working_days=5, objection_to="approval")
 APPROVED: list[int] = []

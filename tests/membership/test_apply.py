@@ -175,7 +175,7 @@ def test_poster_link_lands_a_visitor_on_the_unions_join_page(client, tree):
         assert step in html
     assert "注册并申请入会" in html and "已有账号？登录" in html
     assert "电子会员证" in html and "职工驿站" in html  # live services only
-    assert "困难帮扶" not in html and "互助医疗" not in html  # not built yet: not promised
+    assert "困难帮扶" in html and "互助医疗" not in html  # built: promised; not built yet: not promised
     assert html.count('class="button block join-button"') == 1  # one large button
 
 

@@ -67,7 +67,7 @@ def test_demo_seed_builds_heilongjiang_and_is_idempotent(app):
     assert counts["county"] == 128
     assert {"230110", "230128"} <= grassroots_under
     assert any("外卖" in name or "快递" in name for name in rider_federations)
-    assert users == 5 + 8  # the demo accounts and the demo applicants
+    assert users == 5 + 8 + 9  # the demo accounts, the demo applicants, the hardship aid households
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
     with app.app_context():

@@ -41,6 +41,8 @@ from portal.core.workflow.kinds import (
 from portal.core.workflow.models import Application
 from portal.core.workflow.queries import (
     QueueFilters,
+    actionable_stages,
+    applications_of,
     history_for,
     load_for_applicant,
     load_for_reviewer,
@@ -62,7 +64,7 @@ from portal.core.workflow.states import (
     TRANSITIONS,
     target_state,
 )
-from portal.core.workflow.timeline import TimelineEntry, latest_reply, timeline
+from portal.core.workflow.timeline import TimelineEntry, latest_reply, timeline, timelines
 from portal.core.workflow.transitions import (
     OBJECTION_MAX,
     decide,
@@ -71,7 +73,9 @@ from portal.core.workflow.transitions import (
     object_to,
     resubmit,
     run_timed_stages,
+    save_draft,
     start,
+    submit,
     transition,
     withdraw,
 )
@@ -96,6 +100,8 @@ __all__ = [
     "QueueFilters",
     "Stage",
     "TimelineEntry",
+    "actionable_stages",
+    "applications_of",
     "allowed_actions",
     "decide",
     "decision_note",
@@ -112,9 +118,12 @@ __all__ = [
     "register_kind",
     "resubmit",
     "run_timed_stages",
+    "save_draft",
     "start",
+    "submit",
     "target_state",
     "timeline",
+    "timelines",
     "transition",
     "withdraw",
 ]

@@ -29,6 +29,11 @@ class Stage:
     # (``flask jobs run``), unless someone objects first.
     wait_working_days: int | Callable[[], int] | None = None
     objection_to: str | None = None  # a timed stage that takes objections sends the case back here
+    # What the applicant reads while the case sits here (公示中), when not the label itself.
+    waiting_label: object = None
+    # A partial that replaces the plain approve button (rendered in the staff detail with
+    # `application`): for a stage whose approval carries data, such as a recommended amount.
+    decision_template: str | None = None
 
     @property
     def timed(self) -> bool:
@@ -60,6 +65,13 @@ class ApplicationKind:
     stages: tuple[Stage, ...] = (REVIEW,)
     # Called when an application moves on from one stage to the next (e.g. a notice is published).
     on_advance: Callable[[Application, Stage, Stage, object], None] = lambda application, old, new, actor: None
+    # Refuses a move the kind's own data does not allow yet (raise a DomainError), e.g. approving a
+    # first review before the home visit is recorded. Called after the actor is checked.
+    guard: Callable[[Application, str, object], None] = lambda application, action, actor: None
+    reveal_label: object = _l("Show the full ID number")
+    # Extra template values for the applicant's own page of this kind (the tracker shows the status,
+    # the timeline and this kind's partial).
+    applicant_template: str | None = None
 
     def stage(self, name: str | None) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)

@@ -69,7 +69,7 @@ class Application(db.Model):
     def status_label(self) -> str:
         stage = self.current_stage if self.status in AWAITING_REVIEW else None
         if stage is not None and (stage.wait_working_days or len(self.kind_spec.stages) > 1):
-            return str(stage.label)  # 基层工会初审 / 县级工会审批 / 公示中
+            return str(stage.waiting_label or stage.label)  # 基层工会初审 / 县级工会审批 / 公示中
         if self.status in AWAITING_REVIEW and self.review_started_at is not None:
             return str(_l("Under review"))
         return str(STATE_LABELS[self.status])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.core import scope
@@ -24,6 +24,18 @@ def load_for_applicant(public_id: str, applicant, kinds: tuple[str, ...] | None 
     if application is None:
         raise NotFound()
     return application
+
+
+def applications_of(applicant, *, limit: int = 50) -> list[Application]:
+    """Every application of every kind the person has made, newest first (我的办理)."""
+    stmt = (
+        select(Application)
+        .where(Application.applicant_id == applicant.id)
+        .options(joinedload(Application.union))
+        .order_by(Application.created_at.desc(), Application.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
 
 
 def load_for_reviewer(public_id: str, reviewer) -> Application:
@@ -55,6 +67,26 @@ class QueueFilters:
     date_from: date | None = None
     date_to: date | None = None
     query: str = ""
+    stage: str | None = None  # "<kind>:<stage>", e.g. "aid:county_approval"
+    mine: bool = False  # 等我处理: awaiting a stage this reviewer may act on
+
+
+def actionable_stages(reviewer) -> list[tuple[str, str]]:
+    """(kind, stage) pairs whose decisions are this reviewer's: stages of their union's level (or of
+    no level), never timed ones; an admin's are all. ``may_act_at`` says the same per application."""
+    level = reviewer.union.level if getattr(reviewer, "union", None) is not None else None
+    return [
+        (kind.name, stage.name)
+        for kind in KINDS.values()
+        for stage in kind.stages
+        if not stage.timed and (reviewer.role == "admin" or stage.level is None or stage.level == level)
+    ]
+
+
+def _at_stages(pairs: list[tuple[str, str]]):
+    if not pairs:
+        return false()
+    return or_(*(and_(Application.kind == kind, Application.stage == stage) for kind, stage in pairs))
 
 
 def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20):
@@ -75,6 +107,16 @@ def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20):
         stmt = stmt.where(Application.status == filters.status)
     if filters.kind in KINDS:
         stmt = stmt.where(Application.kind == filters.kind)
+    if filters.stage and filters.stage.partition(":")[0] in KINDS:
+        kind_name, _sep, stage_name = filters.stage.partition(":")
+        if KINDS[kind_name].stage(stage_name) is not None:
+            stmt = stmt.where(_at_stages([(kind_name, stage_name)]))
+    if filters.mine:
+        stmt = stmt.where(
+            Application.status.in_(AWAITING_REVIEW),
+            Application.applicant_id != reviewer.id,
+            _at_stages(actionable_stages(reviewer)),
+        )
     if filters.union_code:
         union = db.session.scalars(select(Union).where(Union.code == filters.union_code)).first()
         if union is None:

@@ -72,11 +72,14 @@ def latest_reply(application: Application, entries: list[TimelineEntry]) -> Time
     return None
 
 
-def timeline(application: Application) -> list[TimelineEntry]:
-    """What happened to the application, oldest first, from its audit trail."""
+def timeline(application: Application, *, for_staff: bool = False, events=None) -> list[TimelineEntry]:
+    """What happened to the application, oldest first, from its audit trail.
+
+    An objection to a public notice reaches the applicant only as the fact (收到异议): its reason
+    could tell who objected, so only staff read it."""
     entries = []
     kind = application.kind_spec
-    for event in audit.events_for(application):
+    for event in audit.events_for(application) if events is None else events:
         label = _timeline_label(event, kind)
         if label is None:
             continue
@@ -85,8 +88,14 @@ def timeline(application: Application) -> list[TimelineEntry]:
                 state=event.action.removeprefix("application."),
                 label=label,
                 at=event.occurred_at,
-                note=event.note,
+                note=event.note if for_staff or event.action != "application.object" else None,
                 by_staff=event.actor_id is not None and event.actor_id != application.applicant_id,
             )
         )
     return entries
+
+
+def timelines(applications: list[Application]) -> dict[int, list[TimelineEntry]]:
+    """The applicant's timelines of several applications (我的办理), read in one query."""
+    events = audit.events_for_many(applications)
+    return {a.id: timeline(a, events=events[a.id]) for a in applications}

@@ -97,6 +97,7 @@ def transition(
     from_state, from_stage = application.status, application.current_stage
     target_state(from_state, action)  # decided already: "already decided", whoever asks
     _check_actor(application, actor, action)
+    application.kind_spec.guard(application, action, actor)
     to_state, to_stage = _target(application, action, now)
     values: dict = {"status": to_state, "version": Application.version + 1, "updated_at": now}
     values["stage"] = to_stage.name if to_stage is not None else None
@@ -156,8 +157,8 @@ def transition(
     return application
 
 
-def start(application: Application, applicant, *, consent_version: str | None = None) -> Application:
-    """File a new application for ``applicant`` and submit it at once."""
+def save_draft(application: Application, applicant, *, consent_version: str | None = None) -> Application:
+    """File a new application for ``applicant`` as a draft (kept until submitted or withdrawn)."""
     kind = KINDS[application.kind]
     application.applicant = applicant
     application.status = "draft"
@@ -175,7 +176,18 @@ def start(application: Application, applicant, *, consent_version: str | None = 
     except IntegrityError:  # lost a race with a second tab: same answer as above
         raise InvalidInput(_l("You already have an application in progress.")) from None
     audit.record("application.created", application, actor=applicant, union_id=application.union_id, to_state="draft")
+    return application
+
+
+def start(application: Application, applicant, *, consent_version: str | None = None) -> Application:
+    """File a new application for ``applicant`` and submit it at once."""
+    save_draft(application, applicant, consent_version=consent_version)
     return transition(application, "submit", applicant)
+
+
+def submit(application: Application, applicant, *, now: datetime | None = None) -> Application:
+    """The applicant sends a draft for review."""
+    return transition(application, "submit", applicant, now=now)
 
 
 def decision_note(decision: str, note: str | None) -> str | None:
@@ -197,9 +209,12 @@ def decision_note(decision: str, note: str | None) -> str | None:
     return note
 
 
-def decide(application: Application, reviewer, decision: str, note: str | None = None) -> Application:
-    """A reviewer approves, rejects (a reason is required) or asks for more information (a message is required)."""
-    return transition(application, decision, reviewer, note=decision_note(decision, note))
+def decide(
+    application: Application, reviewer, decision: str, note: str | None = None, *, now: datetime | None = None
+) -> Application:
+    """A reviewer approves, rejects (a reason is required) or asks for more information (a message is required).
+    ``now`` records a decision as of an earlier moment (demo data, replays)."""
+    return transition(application, decision, reviewer, note=decision_note(decision, note), now=now)
 
 
 OBJECTION_MAX = 500

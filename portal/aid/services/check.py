@@ -91,7 +91,9 @@ def self_check(
             field="medical_spending",
         )
     if migrant and months_employed is None:
-        raise InvalidInput(_l("Please enter how many months you have worked in your current job."), field="months_employed")
+        raise InvalidInput(
+            _l("Please enter how many months you have worked in your current job."), field="months_employed"
+        )
     standard = standard_for(region_code, area)
     if standard is None:
         raise InvalidInput(
@@ -114,7 +116,9 @@ def self_check(
 DOCUMENTS = {
     "common": (
         _l("Your ID card and the household register (户口簿)"),
-        _l("Proof of the household's income for the last 12 months (pay slips, bank statements or an employer's letter)"),
+        _l(
+            "Proof of the household's income for the last 12 months (pay slips, bank statements or an employer's letter)"
+        ),
         _l("A bank card in your own name, for the payment"),
     ),
     "deep": (_l("Proof of any minimum living allowance (低保) or disability certificate the household holds"),),

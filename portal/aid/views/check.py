@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import current_app, render_template
 from flask_login import current_user
 
 from portal.aid import services
 from portal.aid.forms import SelfCheckForm
+from portal.aid.views.blueprint import bp
 from portal.core.errors import DomainError
 from portal.core.forms import form_view, grouped_choices
 from portal.core.i18n import gettext as _
 from portal.core.validators import parse_int, parse_money
 from portal.unions import services as unions
 
-bp = Blueprint("aid", __name__, url_prefix="/aid")
 
-
-def _region_choices():
+def region_choices():
     with_standards = services.regions_with_standards()
     groups = [
         (city, [(code, name) for code, name in places if code in with_standards])
@@ -39,7 +38,7 @@ def _is_member() -> bool:
 def check():
     """The form, and on sending it the outcome below it (POST: the figures stay out of URLs and logs)."""
     form = SelfCheckForm()
-    form.region.choices = _region_choices()
+    form.region.choices = region_choices()
     result = None
     status = 200
     if form.validate_on_submit():
