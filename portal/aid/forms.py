@@ -46,6 +46,13 @@ def _money(label, *, required=False):
     return StringField(label, validators=[*validators, checked(check)], render_kw={"inputmode": "decimal"})
 
 
+def _prose(label, *, required=None, max_chars=500, rows=3, **kwargs):
+    """A text area of prose: required with ``required`` as its message, at most ``max_chars``."""
+    limit = Length(max=max_chars, message=_l("At most %(num)d characters.", num=max_chars))
+    validators = [InputRequired(required), limit] if required else [limit]
+    return TextAreaField(label, validators=validators, render_kw={"rows": rows}, **kwargs)
+
+
 def _size(value):
     parse_int(value, low=1, high=HOUSEHOLD_MAX, label=str(_l("Household size")))
 
@@ -171,9 +178,7 @@ class ApplyForm(PortalForm):
 
 
 class ReplyForm(PortalForm):
-    reply = TextAreaField(
-        _l("Your reply"), validators=[Length(max=500, message=_l("At most 500 characters."))], render_kw={"rows": 4}
-    )
+    reply = _prose(_l("Your reply"), rows=4)
 
 
 # --- Staff --------------------------------------------------------------------------------------
@@ -187,14 +192,7 @@ class VisitForm(PortalForm):
         _l("Who went"),
         validators=[InputRequired(_l("Please say who went.")), Length(max=100, message=_l("At most 100 characters."))],
     )
-    findings = TextAreaField(
-        _l("What you found"),
-        validators=[
-            InputRequired(_l("Please write down what you found.")),
-            Length(max=2000, message=_l("At most 2,000 characters.")),
-        ],
-        render_kw={"rows": 5},
-    )
+    findings = _prose(_l("What you found"), required=_l("Please write down what you found."), max_chars=2000, rows=5)
 
 
 class FiguresForm(PortalForm):
@@ -207,13 +205,7 @@ class FiguresForm(PortalForm):
         validate_choice=False,
     )
     amount = _money(_l("Amount (yuan)"), required=True)
-    # Its own ids: the staff page holds the decision form's note too.
-    note = TextAreaField(
-        _l("Note"),
-        id="figures-note",
-        validators=[Length(max=500, message=_l("At most 500 characters."))],
-        render_kw={"rows": 3},
-    )
+    note = _prose(_l("Note"), id="figures-note")  # its own id: the staff page holds the decision form's note too
 
 
 class PaymentForm(PortalForm):
@@ -226,26 +218,12 @@ class PaymentForm(PortalForm):
 
 
 class CloseForm(PortalForm):
-    reason = TextAreaField(
-        _l("Reason for closing the file"),
-        validators=[
-            InputRequired(_l("Please give the reason for closing the file.")),
-            Length(max=500, message=_l("At most 500 characters.")),
-        ],
-        render_kw={"rows": 3},
-    )
+    reason = _prose(_l("Reason for closing the file"), required=_l("Please give the reason for closing the file."))
     confirmed = HiddenField()
 
 
 class ObjectionForm(PortalForm):
-    reason = TextAreaField(
-        _l("Why do you object?"),
-        validators=[
-            InputRequired(_l("Please give the reason for your objection.")),
-            Length(max=500, message=_l("At most 500 characters.")),
-        ],
-        render_kw={"rows": 4},
-    )
+    reason = _prose(_l("Why do you object?"), required=_l("Please give the reason for your objection."), rows=4)
 
 
 class StandardForm(PortalForm):
