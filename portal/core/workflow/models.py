@@ -23,16 +23,28 @@ class Application(db.Model):
     """What every kind of application has in common. Kinds subclass it (joined-table)."""
 
     __tablename__ = "applications"
-    __table_args__ = (db.CheckConstraint(one_of("status", STATES), name="status_known"),)
+    __table_args__ = (
+        db.CheckConstraint(one_of("status", STATES), name="status_known"),
+        # The staff queue at 50,000 applications (migration 0012, docs/performance.md): what awaits
+        # a decision in a part of the tree — counted by kind or by the stages a reviewer acts on, and
+        # the page's ids — from the index alone (id included: PostgreSQL's indexes hold no key);
+        # and a part of the tree's applications of every status. The queue's order (newest first)
+        # is ix_applications_queue_order, below the class.
+        db.Index(
+            "ix_applications_queue_awaiting",
+            *("status", "union_id", "kind", "stage", "applicant_id", "submitted_at", "id"),
+        ),
+        db.Index("ix_applications_queue_scope", "union_id", "status", "submitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Used in every URL: not a guessable sequence.
     public_id: Mapped[str] = mapped_column(String(24), unique=True, nullable=False, default=_public_id)
-    kind: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)  # ix_applications_queue_awaiting
     applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
     # The union whose staff (and whose ancestors' staff) review it.
     union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"), nullable=False, index=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")  # ix_applications_queue_awaiting
     # Where an open application is in its kind's stages (None when draft or closed), and when a
     # timed stage (公示) is over.
     stage: Mapped[str | None] = mapped_column(String(32), index=True)
@@ -43,7 +55,7 @@ class Application(db.Model):
     open_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     consent_version: Mapped[str | None] = mapped_column(String(16))
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # ix_applications_queue_order
     review_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -81,3 +93,9 @@ class Application(db.Model):
     @property
     def awaiting_review(self) -> bool:
         return self.status in AWAITING_REVIEW
+
+
+# The staff queue's order, newest first and never-sent ones last, walked instead of sorted
+# (PostgreSQL otherwise sorted every row in scope). On SQLite, which has no NULLS LAST in an index,
+# migration 0012 makes it (submitted_at DESC, id DESC): the same order there, as NULL sorts first.
+db.Index("ix_applications_queue_order", Application.submitted_at.desc().nulls_last(), Application.id.desc())

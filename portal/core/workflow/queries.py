@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -89,48 +90,83 @@ def _at_stages(pairs: list[tuple[str, str]]):
     return or_(*(and_(Application.kind == kind, Application.stage == stage) for kind, stage in pairs))
 
 
-def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20):
-    """Applications in the reviewer's scope, newest first, filtered."""
+def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20, *, pending: dict[str, int] | None = None):
+    """Applications in the reviewer's scope, newest first, filtered.
+
+    Shaped for 50,000 applications (docs/performance.md, bench/staff_queue.py): the page is one
+    statement that picks its ids from the indexes (migration 0012) and only then reads those rows
+    with their applicant and union; the total counts applications without joining anything
+    (people are joined only to search by name or number). ``pending``, the reviewer's
+    ``pending_counts`` when the caller has them, is the total of an unfiltered "awaiting" queue
+    (or of one kind of it): no count is run then."""
     from portal.accounts.models import User
     from portal.unions.models import Union, in_subtree
 
-    stmt = (
-        select(Application)
-        .join(Application.applicant)
-        .options(joinedload(Application.applicant), joinedload(Application.union))
-        .order_by(Application.submitted_at.desc().nulls_last(), Application.id.desc())
-    )
-    stmt = scope.scoped(stmt, reviewer, Application.union_id)
+    conditions = []
     if filters.status == "awaiting":
-        stmt = stmt.where(Application.status.in_(AWAITING_REVIEW))
+        conditions.append(Application.status.in_(AWAITING_REVIEW))
     elif filters.status in STATES:
-        stmt = stmt.where(Application.status == filters.status)
+        conditions.append(Application.status == filters.status)
     if filters.kind in KINDS:
-        stmt = stmt.where(Application.kind == filters.kind)
+        conditions.append(Application.kind == filters.kind)
     if filters.stage and filters.stage.partition(":")[0] in KINDS:
         kind_name, _sep, stage_name = filters.stage.partition(":")
         if KINDS[kind_name].stage(stage_name) is not None:
-            stmt = stmt.where(_at_stages([(kind_name, stage_name)]))
+            conditions.append(_at_stages([(kind_name, stage_name)]))
     if filters.mine:
-        stmt = stmt.where(
+        conditions += [
             Application.status.in_(AWAITING_REVIEW),
             Application.applicant_id != reviewer.id,
             _at_stages(actionable_stages(reviewer)),
-        )
+        ]
     if filters.union_code:
         union = db.session.scalars(select(Union).where(Union.code == filters.union_code)).first()
         if union is None:
-            stmt = stmt.where(Application.id.is_(None))
+            conditions.append(Application.id.is_(None))
         else:
-            stmt = stmt.where(Application.union_id.in_(select(Union.id).where(in_subtree(Union.path, union.path))))
+            conditions.append(Application.union_id.in_(select(Union.id).where(in_subtree(Union.path, union.path))))
     if filters.date_from:
-        stmt = stmt.where(Application.submitted_at >= _start_of_day(filters.date_from))
+        conditions.append(Application.submitted_at >= _start_of_day(filters.date_from))
     if filters.date_to:
-        stmt = stmt.where(Application.submitted_at < _start_of_day(filters.date_to + timedelta(days=1)))
+        conditions.append(Application.submitted_at < _start_of_day(filters.date_to + timedelta(days=1)))
     query = (filters.query or "").strip().replace("%", "").replace("_", "")
-    if query:
-        stmt = stmt.where(or_(User.name.like(f"%{query}%"), User.phone.like(f"%{query}%")))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+    def filtered(stmt):
+        if query:
+            stmt = stmt.join(User, User.id == Application.applicant_id).where(
+                or_(User.name.like(f"%{query}%"), User.phone.like(f"%{query}%"))
+            )
+        return scope.scoped(stmt.where(*conditions), reviewer, Application.union_id)
+
+    order = (Application.submitted_at.desc().nulls_last(), Application.id.desc())
+
+    def items(limit: int, offset: int) -> list[Application]:
+        ids = filtered(select(Application.id)).order_by(*order).limit(limit).offset(offset)
+        stmt = (
+            select(Application)
+            .where(Application.id.in_(ids))
+            .options(joinedload(Application.applicant), joinedload(Application.union))
+            .order_by(*order)
+        )
+        return list(db.session.scalars(stmt))
+
+    def count() -> int:
+        only_awaiting = filters.status == "awaiting" and not (filters.stage or filters.mine or filters.union_code)
+        if pending is not None and only_awaiting and not (filters.date_from or filters.date_to or query):
+            return pending.get(filters.kind, 0) if filters.kind in KINDS else sum(pending.values())
+        return db.session.scalar(filtered(select(func.count()).select_from(Application)))
+
+    return _QueuePage(load_items=items, load_total=count, page=page, per_page=per_page, error_out=False)
+
+
+class _QueuePage(Pagination):
+    """``db.paginate``'s page (items, total, pages, prev/next) from the queue's own two queries."""
+
+    def _query_items(self) -> list:
+        return self._query_args["load_items"](self.per_page, self._query_offset)
+
+    def _query_count(self) -> int:
+        return self._query_args["load_total"]()
 
 
 def _start_of_day(day: date) -> datetime:
@@ -141,9 +177,15 @@ def _start_of_day(day: date) -> datetime:
 
 
 def pending_counts(reviewer) -> dict[str, int]:
-    stmt = select(Application.kind, func.count(Application.id)).where(Application.status.in_(AWAITING_REVIEW))
-    stmt = scope.scoped(stmt, reviewer, Application.union_id).group_by(Application.kind)
-    return {kind: n for kind, n in db.session.execute(stmt).all()}
+    """Applications awaiting a decision in the reviewer's scope, by kind. Grouped by status and
+    kind, the order ix_applications_queue_awaiting holds them in: read from the index alone on both
+    databases (grouped by kind only, SQLite walked the whole kind index instead)."""
+    stmt = select(Application.kind, func.count()).where(Application.status.in_(AWAITING_REVIEW))
+    stmt = scope.scoped(stmt, reviewer, Application.union_id).group_by(Application.status, Application.kind)
+    counts: dict[str, int] = {}
+    for kind, n in db.session.execute(stmt).all():
+        counts[kind] = counts.get(kind, 0) + n
+    return counts
 
 
 def history_for(applicant_id: int, reviewer, *, exclude_id: int | None = None) -> list[Application]:
