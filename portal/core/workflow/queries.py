@@ -39,9 +39,15 @@ def applications_of(applicant, *, limit: int = 50) -> list[Application]:
     return list(db.session.scalars(stmt))
 
 
+# A draft is the applicant's own until they send it: staff never see one (queue, detail, history),
+# nor a draft withdrawn without ever being sent. Sent applications carry the moment they were sent.
+SENT = Application.submitted_at.is_not(None)
+
+
 def load_for_reviewer(public_id: str, reviewer) -> Application:
     """An application in the reviewer's scope, else 404 — never loaded first and checked after."""
-    stmt = scope.scoped(select(Application).where(Application.public_id == public_id), reviewer, Application.union_id)
+    stmt = select(Application).where(Application.public_id == public_id, SENT)
+    stmt = scope.scoped(stmt, reviewer, Application.union_id)
     application = db.session.scalars(stmt).first()
     if application is None:
         raise NotFound()
@@ -54,7 +60,7 @@ def load_many_for_reviewer(public_ids: list[str], reviewer) -> list[Application]
         return []
     stmt = (
         select(Application)
-        .where(Application.public_id.in_(public_ids))
+        .where(Application.public_id.in_(public_ids), SENT)
         .options(joinedload(Application.applicant), joinedload(Application.union))
     )
     return list(db.session.scalars(scope.scoped(stmt, reviewer, Application.union_id)))
@@ -102,7 +108,7 @@ def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20, *,
     from portal.accounts.models import User
     from portal.unions.models import Union, in_subtree
 
-    conditions = []
+    conditions = [SENT]
     if filters.status == "awaiting":
         conditions.append(Application.status.in_(AWAITING_REVIEW))
     elif filters.status in STATES:
@@ -190,7 +196,11 @@ def pending_counts(reviewer) -> dict[str, int]:
 
 def history_for(applicant_id: int, reviewer, *, exclude_id: int | None = None) -> list[Application]:
     """The applicant's other applications that this reviewer may see."""
-    stmt = select(Application).where(Application.applicant_id == applicant_id).order_by(Application.created_at.desc())
+    stmt = (
+        select(Application)
+        .where(Application.applicant_id == applicant_id, SENT)
+        .order_by(Application.created_at.desc())
+    )
     if exclude_id:
         stmt = stmt.where(Application.id != exclude_id)
     stmt = scope.scoped(stmt, reviewer, Application.union_id).options(joinedload(Application.union))
