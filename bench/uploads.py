@@ -14,7 +14,7 @@
    of it, the peak of Python allocations (tracemalloc) and how far the process's peak resident
    size (VmHWM, else ru_maxrss) rose above what it was before the first run.
 
-Goal (issue 10): a ~10 MB photo handled in < 1.5 s; memory bounded by the image's pixels (decoded
+Goal (issue 8): a ~10 MB photo handled in < 1.5 s; memory bounded by the image's pixels (decoded
 once, about 3 bytes a pixel), never by holding the file twice.
 """
 
