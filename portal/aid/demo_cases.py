@@ -259,6 +259,8 @@ def seed() -> None:
         review.approve(application, second, category=category, amount=amount, note=None, now=start + timedelta(days=2))
     db.session.flush()
     # Notices over by now end as the jobs runner would end them; then payments on the open files.
+    # The runner works in transactions of its own (one per case, claimed by compare-and-set) and
+    # starts by ending the current one: what was made above must be committed first.
     db.session.commit()
     from sqlalchemy import select
 

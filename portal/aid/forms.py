@@ -53,6 +53,17 @@ def _prose(label, *, required=None, max_chars=500, rows=3, **kwargs):
     return TextAreaField(label, validators=validators, render_kw={"rows": rows}, **kwargs)
 
 
+def _place(label, required):
+    """A county-level division (its region code); the view fills the choices."""
+    return SelectField(label, choices=[], validators=[InputRequired(required)], validate_choice=False)
+
+
+def _area():
+    return RadioField(
+        _l("Urban or rural household"), choices=choices(AREA_LABELS.items()), default="urban", validate_choice=False
+    )
+
+
 def _size(value):
     parse_int(value, low=1, high=HOUSEHOLD_MAX, label=str(_l("Household size")))
 
@@ -83,15 +94,11 @@ class SelfCheckForm(PortalForm):
     medical_spending = _money(_l("Self-paid medical costs, last 12 months"))
     education_spending = _money(_l("Children's education, last 12 months"))
     disaster_spending = _money(_l("Losses from a disaster or accident, last 12 months"))
-    region = SelectField(
+    region = _place(
         _l("Where does the household live?"),
-        choices=[],
-        validators=[InputRequired(_l("Please choose the county, district or city where the household lives."))],
-        validate_choice=False,
+        _l("Please choose the county, district or city where the household lives."),
     )
-    area = RadioField(
-        _l("Urban or rural household"), choices=choices(AREA_LABELS.items()), default="urban", validate_choice=False
-    )
+    area = _area()
     migrant = RadioField(
         _l("Are you a migrant worker (农民工)?"),
         choices=choices([("no", _l("No")), ("yes", _l("Yes"))]),
@@ -127,15 +134,11 @@ class MemberForm(Form):
 
 
 class ApplyForm(PortalForm):
-    region = SelectField(
+    region = _place(
         _l("Where does the household live?"),
-        choices=[],
-        validators=[InputRequired(_l("Please choose the county, district or city where the household lives."))],
-        validate_choice=False,
+        _l("Please choose the county, district or city where the household lives."),
     )
-    area = RadioField(
-        _l("Urban or rural household"), choices=choices(AREA_LABELS.items()), default="urban", validate_choice=False
-    )
+    area = _area()
     members = FieldList(FormField(MemberForm), min_entries=1, max_entries=MEMBERS_MAX)
     medical_spending = _money(_l("Self-paid medical costs, last 12 months"))
     education_spending = _money(_l("Children's education, last 12 months"))
@@ -227,15 +230,8 @@ class ObjectionForm(PortalForm):
 
 
 class StandardForm(PortalForm):
-    region = SelectField(
-        _l("County, district or city"),
-        choices=[],
-        validators=[InputRequired(_l("Please choose the county, district or city."))],
-        validate_choice=False,
-    )
-    area = RadioField(
-        _l("Urban or rural household"), choices=choices(AREA_LABELS.items()), default="urban", validate_choice=False
-    )
+    region = _place(_l("County, district or city"), _l("Please choose the county, district or city."))
+    area = _area()
     amount = _money(_l("Yuan per person per month"), required=True)
     effective_from = DateField(
         _l("Applies from"), validators=[InputRequired(_l("Please enter the date it applies from."))]

@@ -162,6 +162,20 @@ def parse_money(
 
 # --- Mainland mobile numbers ---------------------------------------------------
 
+_BANK_ACCOUNT = re.compile(r"[0-9]{12,30}")
+
+
+def parse_bank_account(value: str | None, *, field: str | None = "bank_account") -> str:
+    """A bank card or account number: 12 to 30 digits 0-9 (full-width folded; spaces and hyphens
+    as people group them are dropped)."""
+    digits = fold_fullwidth(value).replace(" ", "").replace("-", "")
+    if not digits:
+        raise InvalidInput(_l("Please enter the bank account for the payment."), field=field)
+    if not _BANK_ACCOUNT.fullmatch(digits):
+        raise InvalidInput(_l("A bank account number has 12 to 30 digits."), field=field)
+    return digits
+
+
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 

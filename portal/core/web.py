@@ -134,6 +134,20 @@ def language_switch():
     return {"url": f"{request.path}?{urlencode(args, doseq=True)}", "label": label, "lang": other}
 
 
+def write_during_read(work):
+    """Do ``work`` (which flushes) and commit it, from a request that has so far only read (a GET):
+    the reading transaction ends first and the write takes the lock at once (on SQLite a reader
+    cannot always become a writer). Used where a page view must leave a trace before it answers —
+    the review started, a staff view of a document."""
+    from portal.core.db import write_transaction
+
+    db.session.commit()
+    with write_transaction():
+        result = work()
+        db.session.commit()
+    return result
+
+
 def path_for(endpoint: str, **values) -> str:
     """A site-relative URL that can be built outside a request (CLI, demo data, background work)."""
     return current_app.url_map.bind("localhost").build(endpoint, values)

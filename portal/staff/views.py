@@ -13,13 +13,12 @@ from sqlalchemy import select
 from wtforms.widgets import Select, html_params
 
 from portal.core import registry, scope, workflow
-from portal.core.db import write_transaction
 from portal.core.errors import DomainError
 from portal.core.forms import choices, form_view, render_form, save_form
 from portal.core.i18n import gettext as _
 from portal.core.i18n import ngettext
 from portal.core.scope import require_role
-from portal.core.web import is_safe_redirect, page_arg
+from portal.core.web import is_safe_redirect, page_arg, write_during_read
 from portal.extensions import db
 from portal.staff import services
 from portal.staff.forms import CalendarDayForm, DecisionForm, QueueFilterForm
@@ -149,10 +148,7 @@ def review_page(application, *, form=None, revealed=None, status=200, **extra):
     # Opening the page marks the review started (审核中) — a GET, never a refused POST (a forged
     # or failed form must change nothing).
     if request.method == "GET" and application.awaiting_review and application.review_started_at is None:
-        db.session.commit()  # end the reading transaction: the write below takes the lock at once
-        with write_transaction():
-            workflow.mark_review_started(application, current_user)
-            db.session.commit()
+        write_during_read(lambda: workflow.mark_review_started(application, current_user))
     form = form or DecisionForm()
     form.reason.choices = choices(
         [("", _("— choose a common reason, or write one below —"))]

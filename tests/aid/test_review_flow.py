@@ -302,3 +302,28 @@ def test_the_tracker_lists_every_kind_with_its_timeline(submitted, people):
     timelines = workflow.timelines(mine)
     assert [e.state for e in timelines[submitted.id]][-1] == "submit"
     assert isinstance(mine[0], AidApplication)
+
+
+def test_documents_change_only_before_sending_or_when_more_is_asked(submitted, people):
+    from io import BytesIO
+
+    from werkzeug.datastructures import FileStorage
+
+    from portal.core import files
+    from tests.aid.conftest import png_bytes
+
+    prepared = [files.prepare_upload(FileStorage(BytesIO(png_bytes()), filename="补充.png"))]
+    [document] = files.files_of(submitted, purpose="document")
+    try:
+        with pytest.raises(NotAllowed):  # sent, the union has not asked for more
+            applications.add_documents(submitted, people["applicant"], prepared)
+        with pytest.raises(NotAllowed):
+            applications.remove_document(submitted, people["applicant"], document.public_id)
+        workflow.decide(submitted, people["grassroots"], "request_info", "请补充病历。")
+        with pytest.raises(NotAllowed):  # never someone else
+            applications.add_documents(submitted, people["neighbour"], prepared)
+        assert len(applications.add_documents(submitted, people["applicant"], prepared)) == 1
+    finally:
+        db.session.rollback()
+        for item in prepared:
+            files.discard(item)

@@ -16,7 +16,7 @@ from portal.core import workflow
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotAllowed
 from portal.core.i18n import lazy_gettext as _l
-from portal.core.validators import InvalidInput, clean_line, clean_prose, fold_fullwidth
+from portal.core.validators import InvalidInput, clean_line, clean_prose, parse_bank_account
 from portal.extensions import db
 
 GROUP = "aid"  # one open aid application per person
@@ -74,16 +74,6 @@ def applications_of(user) -> list[AidApplication]:
     return list(db.session.scalars(stmt))
 
 
-def clean_bank_account(value: str | None) -> str:
-    """A bank card or account number: 12–30 digits (spaces and full-width digits accepted)."""
-    digits = fold_fullwidth(value or "").replace(" ", "").replace("-", "")
-    if not digits:
-        raise InvalidInput(_l("Please enter the bank account for the payment."), field="bank_account")
-    if not (digits.isascii() and digits.isdigit()) or not 12 <= len(digits) <= 30:
-        raise InvalidInput(_l("A bank account number has 12 to 30 digits."), field="bank_account")
-    return digits
-
-
 def _check_details(details: AidDetails) -> None:
     if details.area not in AREAS:
         raise InvalidInput(_l("Please choose urban or rural."), field="area")
@@ -130,7 +120,7 @@ def _apply_details(application: AidApplication, details: AidDetails) -> None:
     application.amount_requested = details.amount_requested
     application.bank_name = clean_line(details.bank_name, max_length=50, field="bank_name")
     if details.bank_account is not None and details.bank_account.strip():
-        application.seal_bank_account(clean_bank_account(details.bank_account))
+        application.seal_bank_account(parse_bank_account(details.bank_account))
     if details.finance_consent and application.finance_consent_at is None:
         application.finance_consent_at = utcnow()
     elif not details.finance_consent:
@@ -160,7 +150,7 @@ def save_draft(user, details: AidDetails, *, application: AidApplication | None 
         application = AidApplication(union_id=card.union_id)
         _apply_details(application, details)
         return workflow.save_draft(application, user, consent_version=current_app.config["PRIVACY_NOTICE_VERSION"])
-    if application.applicant_id != user.id or application.status not in ("draft", "needs_info"):
+    if application.applicant_id != user.id or application.status not in EDITABLE:
         raise NotAllowed(_l("This application can no longer be changed."))
     _apply_details(application, details)
     db.session.flush()
@@ -181,6 +171,35 @@ def missing_for_submission(application: AidApplication) -> list:
     if document_count(application) == 0:
         missing.append(_l("at least one document (income proof, medical bills …)"))
     return missing
+
+
+EDITABLE = ("draft", "needs_info")  # the member may change the application and its documents
+
+
+def documents_open(application: AidApplication) -> bool:
+    """Documents are added or removed before sending, or while the union asks for more."""
+    return application.status in EDITABLE
+
+
+def _check_documents_open(application: AidApplication, user) -> None:
+    if application.applicant_id != user.id or not documents_open(application):
+        raise NotAllowed(_l("Documents can be added or removed only before sending, or when the union asks for more."))
+
+
+def add_documents(application: AidApplication, user, prepared: list) -> list:
+    """Record prepared uploads (``core.files.prepare_upload``, done before the write) as the
+    application's documents."""
+    from portal.core import files
+
+    _check_documents_open(application, user)
+    return [files.record_upload(item, owner=user, purpose="document", application=application) for item in prepared]
+
+
+def remove_document(application: AidApplication, user, file_id: str) -> None:
+    from portal.core import files
+
+    _check_documents_open(application, user)
+    files.delete(files.load_file(application, file_id, purpose="document"), user)
 
 
 def document_count(application: AidApplication) -> int:

@@ -13,7 +13,7 @@ from portal.aid.views.blueprint import bp
 from portal.aid.views.check import region_choices
 from portal.core import files, workflow
 from portal.core.db import end_read_only_transaction
-from portal.core.errors import DomainError, NotFound
+from portal.core.errors import DomainError
 from portal.core.forms import ConfirmForm, form_view, render_form, save_form
 from portal.core.i18n import gettext as _
 from portal.core.validators import parse_int, parse_money
@@ -149,7 +149,7 @@ def apply():
         return redirect(url_for("aid.index"))
     current = applications.open_application(current_user)
     if current is not None:
-        if current.status in ("draft", "needs_info"):
+        if current.status in applications.EDITABLE:
             return redirect(url_for("aid.edit", public_id=current.public_id))
         return redirect(url_for("aid.application", public_id=current.public_id))
     return _form_view(None)
@@ -160,7 +160,7 @@ def apply():
 @form_view
 def edit(public_id: str):
     application = _load_own(public_id)
-    if application.status not in ("draft", "needs_info"):
+    if application.status not in applications.EDITABLE:
         return redirect(url_for("aid.application", public_id=public_id))
     return _form_view(application)
 
@@ -177,6 +177,7 @@ def _application_page(application: AidApplication, *, reply_form=None, upload_er
         timeline=workflow.timeline(application),
         documents=files.files_of(application, purpose="document"),
         missing=applications.missing_for_submission(application) if application.status == "draft" else [],
+        editable=applications.documents_open(application),
         form=reply_form or ReplyForm(),
         case=case,
         totals=casefiles.totals_by_year(case) if case else [],
@@ -197,7 +198,7 @@ def application(public_id: str):
 def upload(public_id: str):
     """Add documents while the application is a draft or the union asked for more."""
     application = _load_own(public_id)
-    if application.status not in ("draft", "needs_info"):
+    if not applications.documents_open(application):
         return redirect(url_for("aid.application", public_id=public_id), code=303)
     chosen = [f for f in request.files.getlist("files") if f and f.filename]
     if not chosen:
@@ -207,13 +208,8 @@ def upload(public_id: str):
     try:
         for storage in chosen:
             prepared.append(files.prepare_upload(storage))
-        application = _load_own(public_id)
-        if application.status not in ("draft", "needs_info"):
-            raise NotFound()
-        for item in prepared:
-            files.record_upload(
-                item, owner=current_user, purpose="document", application=application, label=request.form.get("label")
-            )
+        application = _load_own(public_id)  # again, in the writing transaction: it may have been sent meanwhile
+        applications.add_documents(application, current_user, prepared)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -236,8 +232,8 @@ def document(public_id: str, file_id: str):
 @login_required
 def delete_document(public_id: str, file_id: str):
     application = _load_own(public_id)
-    if application.status in ("draft", "needs_info"):
-        files.delete(files.load_file(application, file_id, purpose="document"), current_user)
+    if applications.documents_open(application):
+        applications.remove_document(application, current_user, file_id)
         db.session.commit()
         flash(_("The file was removed."), "success")
     return redirect(url_for("aid.application", public_id=public_id, _anchor="documents"), code=303)

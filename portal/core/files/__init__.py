@@ -37,7 +37,7 @@ from __future__ import annotations
 from portal.core.files import images, sealed
 from portal.core.files.cleanup import sweep_orphans
 from portal.core.files.models import CONTENT_TYPES, PURPOSES, StoredFile, format_size
-from portal.core.files.serving import content_disposition, delete, files_of, load_file, send
+from portal.core.files.serving import content_disposition, delete, files_of, load_file, record_view, send
 from portal.core.files.storage import LocalStorage, Storage, get_storage, set_storage
 from portal.core.files.uploads import (
     PreparedUpload,
@@ -68,6 +68,7 @@ __all__ = [
     "load_file",
     "LocalStorage",
     "prepare_upload",
+    "record_view",
     "PreparedUpload",
     "record_upload",
     "sealed",

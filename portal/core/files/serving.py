@@ -16,7 +16,7 @@ from flask import Response
 from sqlalchemy import select, update
 
 from portal.core import audit
-from portal.core.db import utcnow, write_transaction
+from portal.core.db import utcnow
 from portal.core.errors import NotAllowed, NotFound
 from portal.core.files import cleanup, sealed
 from portal.core.files.models import StoredFile
@@ -77,22 +77,19 @@ def _union_id(stored: StoredFile) -> int | None:
     return stored.application.union_id if stored.application_id is not None else None
 
 
-def _record_view(stored: StoredFile, viewer, thumbnail: bool) -> None:
-    """Write ``file.viewed`` and commit it before any byte leaves (PIPL: staff views are traced).
-
-    A GET's transaction begins as a reader; on SQLite a reader cannot always become a writer, so
-    the reading one is ended and the event written in a transaction that takes the lock at once."""
-    union_id = _union_id(stored)
-    db.session.commit()
-    with write_transaction():
-        audit.record(
-            "file.viewed",
-            stored,
-            actor=viewer,
-            union_id=union_id,
-            note="thumbnail" if thumbnail else None,
-        )
-        db.session.commit()
+def record_view(stored: StoredFile, viewer, *, thumbnail: bool = False) -> bool:
+    """Add ``file.viewed`` to the session when ``viewer`` is not the uploader (PIPL: staff views are
+    traced); the caller commits it before any byte leaves (``core.web.write_during_read``)."""
+    if viewer is not None and getattr(viewer, "id", None) == stored.owner_id:
+        return False
+    audit.record(
+        "file.viewed",
+        stored,
+        actor=viewer,
+        union_id=_union_id(stored),
+        note="thumbnail" if thumbnail else None,
+    )
+    return True
 
 
 def _streamed(source, chunks):
@@ -103,17 +100,21 @@ def _streamed(source, chunks):
 
 
 def send(stored: StoredFile, viewer, *, thumbnail: bool = False) -> Response:
-    """The file (or its thumbnail) as a response, decrypted as it streams.
+    """A view's answer: the file (or its thumbnail), decrypted as it streams. A request helper —
+    called by views only, as their last step.
 
-    When ``viewer`` is not the person who uploaded it, a ``file.viewed`` audit event is committed
-    first (this function commits). The response carries the type that was sniffed and stored,
+    When ``viewer`` is not the uploader, ``record_view`` is committed first through
+    ``core.web.write_during_read`` (the one place a reading request commits a trace), so the
+    audit event exists before any byte leaves. The response carries the type that was sniffed and stored,
     ``nosniff``, a sandboxing CSP, ``inline`` with a safe name, and ``no-store``. A blob that fails
     to authenticate raises ``sealed.BlobCorrupted`` — before the response starts when the damage
     is in its first 64 KiB, else by cutting the response short (its Content-Length says so)."""
     if thumbnail and not stored.thumbnail_key:
         raise NotFound()
     if viewer is None or getattr(viewer, "id", None) != stored.owner_id:
-        _record_view(stored, viewer, thumbnail)
+        from portal.core.web import write_during_read
+
+        write_during_read(lambda: record_view(stored, viewer, thumbnail=thumbnail))
     data_key = sealed.unwrap_key(stored.wrapped_key)
     storage = get_storage()
     if thumbnail:
