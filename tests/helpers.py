@@ -63,15 +63,23 @@ def zh(client):
 
 
 def statements_of(app, client, url: str, *, expect: int = 200) -> list[str]:
-    """The SQL statements one GET of ``url`` sends to the database (query-count guards)."""
+    """The SQL statements one GET of ``url`` sends to the database (query-count guards).
+
+    Only this thread's: the test client answers in the caller's thread, while the browser tests'
+    live server (a thread of the same process, on the same engine) may still be answering a
+    closing page's last requests."""
+    import threading
+
     from sqlalchemy import event
 
     from portal.extensions import db
 
     statements: list[str] = []
+    here = threading.get_ident()
 
     def record(conn, cursor, statement, *args):
-        statements.append(statement)
+        if threading.get_ident() == here:
+            statements.append(statement)
 
     with app.app_context():
         engine = db.engine

@@ -84,3 +84,11 @@ def test_audit_events_are_append_only(ctx, tree):
     db.session.delete(db.session.get(audit.AuditEvent, event.id))
     with pytest.raises(AppendOnlyError):
         db.session.flush()
+
+
+def test_the_statement_recorder_of_the_query_count_guards_sees_the_requests_statements(app, client, tree):
+    """The guards count only the calling thread's statements: a request must still show up there
+    (else every "at most N queries" guard would pass with none)."""
+    from tests.helpers import statements_of
+
+    assert any("unions" in s for s in statements_of(app, client, "/membership/join/GA1"))
