@@ -63,6 +63,7 @@ GET_MATRIX = {
     "/me/card.svg": (LOGIN, 404, 404, 404),
     "/verify/<token>": (200, 200, 200, 200),
     "/staff/reviews": (LOGIN, 403, 200, 200),
+    "/staff/reviews/filter": (LOGIN, 403, 200, 200),
     "/staff/reviews/<public_id>": (LOGIN, 403, 200, 200),
     "/staff/posters": (LOGIN, 403, 200, 200),
     "/staff/posters/<code>": (LOGIN, 403, 200, 200),

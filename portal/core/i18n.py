@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.lists import format_list
 from flask import current_app, g, request
-from flask_babel import format_currency, format_date, format_time, format_timedelta, get_locale, get_translations
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_decimal,
+    format_time,
+    format_timedelta,
+    get_locale,
+    get_translations,
+)
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_eval_context
 from markupsafe import Markup
@@ -164,6 +172,13 @@ def fmt_ago(value: datetime | None, now: datetime | None = None) -> str:
     return format_timedelta(delta, add_direction=True, threshold=1.1)
 
 
+def fmt_number(value) -> str:
+    """1,000 — grouped in the reader's locale."""
+    if value is None:
+        return ""
+    return format_decimal(value)
+
+
 def fmt_money(amount) -> str:
     """¥1,234.50 in Chinese, CN¥1,234.50 in English."""
     if amount is None:
@@ -197,9 +212,13 @@ def html_time(value) -> Markup:
 
 
 def html_datetime(value) -> Markup:
+    """The date and the unbroken time; kept per language and local minute, as the text is (a list
+    shows one per row)."""
     if value is None:
         return Markup("")
-    return Markup("{} {}").format(fmt_date(value), _unbroken(fmt_time(value)))
+    local = _local(value)
+    key = ("html", current_language(), local.date(), local.hour, local.minute)
+    return _remember(key, lambda: Markup("{} {}").format(fmt_date(value), _unbroken(fmt_time(value))))
 
 
 def fmt_list(items) -> str:
@@ -215,6 +234,7 @@ FILTERS = {
     "time": html_time,
     "ago": fmt_ago,
     "money": fmt_money,
+    "number": fmt_number,
     "distance": fmt_distance,
 }
 

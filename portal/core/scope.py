@@ -18,11 +18,11 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import false, select
+from sqlalchemy import bindparam, false, select
 from sqlalchemy.sql import Select
 
 from portal.extensions import db, login_manager
-from portal.unions.models import Union, in_subtree
+from portal.unions.models import Union, in_subtree, subtree_bounds
 
 
 def _scope_column(model):
@@ -47,6 +47,31 @@ def scoped(stmt: Select, user, column) -> Select:
     """Restrict ``stmt`` to rows whose union (``column``) lies in the user's scope."""
     ids = scope_union_ids(user)
     return stmt if ids is None else stmt.where(column.in_(ids))
+
+
+def bound_scope(user) -> tuple[str, dict[str, str]]:
+    """The user's scope as a shape and parameters, for statements that are built once and kept
+    (the staff queue): ``("all", {})`` for an admin, ``("subtree", {"scope_low": …,
+    "scope_high": …})`` for staff, ``("none", {})`` for everyone else. ``scoped_bound`` applies it;
+    it answers exactly as ``scoped`` does."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return "none", {}
+    if user.role == "admin":
+        return "all", {}
+    if user.role == "staff" and user.union is not None:
+        low, high = subtree_bounds(user.union.path)
+        return "subtree", {"scope_low": low, "scope_high": high}
+    return "none", {}
+
+
+def scoped_bound(stmt: Select, shape: str, column) -> Select:
+    """``scoped`` for a shape from ``bound_scope``: the bounds stay parameters."""
+    if shape == "all":
+        return stmt
+    if shape == "subtree":
+        ids = select(Union.id).where(Union.path >= bindparam("scope_low"), Union.path < bindparam("scope_high"))
+        return stmt.where(column.in_(ids))
+    return stmt.where(false())
 
 
 def union_of(obj) -> Union | None:

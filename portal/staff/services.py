@@ -29,11 +29,22 @@ def reveal_sensitive(application: workflow.Application, reviewer) -> dict[str, s
     return values
 
 
+def may_bulk_approve(application, reviewer) -> bool:
+    """Can ``reviewer`` approve ``application`` by ticking it in the queue? Not where approval
+    carries figures of its own (a stage with a decision template: aid's category and amount)."""
+    stage = application.current_stage
+    return (
+        stage is not None
+        and not stage.decision_template
+        and "approve" in workflow.allowed_actions(application, reviewer)
+    )
+
+
 def load_selected(public_ids: list[str], reviewer, limit: int = 100) -> list[workflow.Application]:
     """The ticked applications this reviewer may decide, in the order ticked (for the confirmation)."""
     wanted = list(dict.fromkeys(public_ids))[:limit]
     found = {a.public_id: a for a in workflow.load_many_for_reviewer(wanted, reviewer)}
-    return [found[p] for p in wanted if p in found and "approve" in workflow.allowed_actions(found[p], reviewer)]
+    return [found[p] for p in wanted if p in found and may_bulk_approve(found[p], reviewer)]
 
 
 @dataclass

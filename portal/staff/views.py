@@ -20,7 +20,7 @@ from portal.core.i18n import ngettext
 from portal.core.scope import require_role
 from portal.core.web import is_safe_redirect, page_arg, write_during_read
 from portal.extensions import db
-from portal.staff import services
+from portal.staff import filters, services
 from portal.staff.forms import CalendarDayForm, DecisionForm, QueueFilterForm
 from portal.unions import services as unions
 from portal.unions.models import Union
@@ -84,20 +84,9 @@ _PLAIN_SELECT = _PlainSelect()
 
 def _filter_form() -> QueueFilterForm:
     form = QueueFilterForm(request.args)
-    form.status.choices = choices(
-        [("awaiting", _("Awaiting decision")), ("all", _("All"))]
-        + [(s, workflow.STATE_LABELS[s]) for s in workflow.STATES if s != "draft"]
-    )
-    form.kind.choices = choices([("", _("All kinds"))] + [(k.name, k.label) for k in workflow.KINDS.values()])
-    form.stage.choices = choices(
-        [("", _("All stages"))]
-        + [
-            (f"{k.name}:{s.name}", f"{k.label} · {s.label}")
-            for k in workflow.KINDS.values()
-            if len(k.stages) > 1
-            for s in k.stages
-        ]
-    )
+    form.status.choices = choices(filters.status_choices())
+    form.kind.choices = choices([("", _("All kinds"))] + filters.kind_choices())
+    form.stage.choices = choices([("", _("All stages"))] + filters.stage_choices())
     # The unions in scope as plain rows, not ORM objects (a province admin's are hundreds).
     in_scope = scope.scoped(select(Union.code, Union.name, Union.depth), current_user, Union.id)
     in_scope = in_scope.where(Union.level.in_(("city", "county", "grassroots"))).order_by(Union.path)
@@ -109,37 +98,43 @@ def _filter_form() -> QueueFilterForm:
         select_field.widget = _PLAIN_SELECT
     if not request.args.get("status"):
         form.status.data = "awaiting"
-    form.validate()  # bad dates are shown as errors and ignored
+    if request.args:
+        form.validate()  # a bad date is shown as an error (the queue leaves it out)
     return form
 
 
 @bp.route("/reviews")
 @staff_only
 def reviews():
-    form = _filter_form()
-    filters = workflow.QueueFilters(
-        status=form.status.data,
-        kind=form.kind.data or None,
-        union_code=form.union.data or None,
-        date_from=form.date_from.data if not form.date_from.errors else None,
-        date_to=form.date_to.data if not form.date_to.errors else None,
-        query=form.q.data or "",
-        stage=form.stage.data or None,
-        mine=form.mine.data == "1",
-    )
+    """The queue: a search box, the filters in force as chips, the list. Filters are set on
+    ``reviews_filter``; the queue reads its query string without building that form."""
+    read = filters.read(request.args)
     pending = workflow.pending_counts(current_user)
-    pagination = workflow.queue(current_user, filters, page=page_arg(), pending=pending)
+    pagination = workflow.queue(current_user, read.filters, page=page_arg(), pending=pending)
+    union_name = None
+    if read.filters.union_code:
+        union_name = db.session.scalar(select(Union.name).where(Union.code == read.filters.union_code))
     marker = "PUBLICID"  # one url_for for every row's link (measurable on a page of 20)
     review_url = url_for("staff.review", public_id=marker).replace(marker, "{}").format
+    reviewer = current_user._get_current_object()  # noqa: SLF001 (once, not through the proxy per row)
     return render_template(
         "staff/reviews.html",
+        tickable={a.id for a in pagination.items if services.may_bulk_approve(a, reviewer)},
         title=_("Reviews"),
-        form=form,
+        read=read,
+        chips=filters.chips(read, union_name),
         pagination=pagination,
         pending=pending,
         kinds=workflow.KINDS,
         review_url=review_url,
     )
+
+
+@bp.route("/reviews/filter")
+@staff_only
+def reviews_filter():
+    """Every filter of the queue on one page (a phone's pattern): it sends a GET back to the queue."""
+    return render_template("staff/reviews_filter.html", title=_("Filter applications"), form=_filter_form())
 
 
 def review_page(application, *, form=None, revealed=None, status=200, **extra):

@@ -151,3 +151,51 @@ def test_english_times_stay_on_one_line_at_360(narrow, make_user, make_applicati
     assert lines and all(count == 1 for _, count in lines), lines
     assert all(re.search(r"\d:\d\d\u202f[AP]M", text) for text, _ in lines), lines
     _fits(page)
+
+
+def test_the_review_queue_filters_on_a_page_of_their_own_at_360(narrow, make_user, make_application, tree):
+    """The queue keeps a search box and the filters in force (removable chips); every filter is on
+    its own page, which sends them back to the queue. Screenshots: reviews-360.png,
+    reviews-filter-360.png, reviews-filtered-360.png."""
+    staff = make_user("staff", union=tree["county_a1"], name="刘洋")
+    make_application(make_user(name="欧阳娜娜", id_number=valid_id_number()), tree["grassroots_a1b"])
+    make_application(make_user(name="赵磊", id_number=valid_id_number()), tree["grassroots_a1"])
+    page = narrow
+    sign_in(page, staff)
+    page.goto("/staff/reviews")
+    expect(page.get_by_role("searchbox", name="姓名或手机号")).to_be_visible()
+    expect(page.locator(".review-row")).to_have_count(2)
+    _fits(page)
+    assert not _small_tap_targets(page, ".pill, .queue-search .button, .header-action")
+    shot(page, "reviews-360")
+    assert_no_serious_axe_problems(page, "review queue")
+
+    page.get_by_role("link", name="筛选").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("筛选申请")
+    _fits(page)
+    page.get_by_label(label("状态")).select_option("all")
+    page.get_by_label(label("工会")).select_option(tree["grassroots_a1b"].code)
+    shot(page, "reviews-filter-360")
+    assert_no_serious_axe_problems(page, "review filter")
+    page.get_by_role("button", name="查看申请").click()
+
+    expect(page.locator(".review-row")).to_have_count(1)
+    expect(page.locator(".review-row")).to_contain_text("欧阳娜娜")
+    chips = page.get_by_role("list", name="当前筛选条件")
+    expect(chips).to_contain_text("状态：全部")
+    expect(chips).to_contain_text(f"工会：{tree['grassroots_a1b'].name}")
+    expect(page.get_by_role("link", name=re.compile(r"筛选（2）"))).to_be_visible()
+    _fits(page)
+    assert not _small_tap_targets(page, ".filter-chip, .filter-clear")
+    shot(page, "reviews-filtered-360")
+    assert_no_serious_axe_problems(page, "review queue with filters")
+
+    # searching keeps the filters; removing the union chip keeps the rest
+    page.get_by_role("searchbox", name="姓名或手机号").fill("赵")
+    page.get_by_role("button", name="搜索").click()
+    expect(page.locator(".empty")).to_contain_text("没有符合条件的申请")
+    page.get_by_role("link", name=re.compile("工会：")).click()
+    expect(page.locator(".review-row")).to_have_count(1)
+    expect(page.locator(".review-row")).to_contain_text("赵磊")
+    expect(chips).to_contain_text("状态：全部")
+    expect(chips).to_contain_text("搜索：赵")

@@ -232,6 +232,15 @@ def _scoped_lists_keep_each_sibling_to_itself(ctx, siblings, who):
     assert report_ids == {siblings["reports"][i] for i in seen}
     pending = workflow.pending_counts(user)
     assert sum(pending.values()) == len(workflow.KINDS) * len(seen)
+    # the staff queue's statements are built once and kept, the scope as parameters: the same rule
+    listed = workflow.queue(user, workflow.QueueFilters(status="submitted"), per_page=100)
+    assert {row.public_id for row in listed.items} == apps and listed.total == len(apps)
+    for ident in (4, 41):  # narrowed to one sibling: never the other one's
+        narrowed = workflow.queue(
+            user, workflow.QueueFilters(status="all", union_code=_union(siblings, ident).code), per_page=100
+        )
+        expected = _public_ids(siblings, ident) if ident in seen else set()
+        assert {row.public_id for row in narrowed.items} & {p for i in (4, 41) for p in _public_ids(siblings, i)} == expected
     assert station_reports.open_count_in_scope(user) == len(seen)
 
 

@@ -232,12 +232,63 @@ def test_queue_filters_search_and_pagination(app, client, county_staff, make_use
     by_union = page_text(client.get("/staff/reviews?union=GA1B"))
     assert "欧阳娜娜" in by_union and "职工一甲" not in by_union
     assert "1份申请" in page_text(client.get("/staff/reviews?kind=membership&union=GA1B"))
-    assert "暂无待审核申请" in page_text(client.get("/staff/reviews?kind=transfer"))
-    assert "暂无待审核申请" in page_text(client.get("/staff/reviews?status=approved"))
-    assert client.get("/staff/reviews?date_from=not-a-date").status_code == 200
+    assert "没有符合条件的申请" in page_text(client.get("/staff/reviews?kind=transfer"))
+    assert "没有符合条件的申请" in page_text(client.get("/staff/reviews?status=approved"))
+    bad_date = page_text(client.get("/staff/reviews?date_from=not-a-date"))
+    assert "“not-a-date”不是有效日期" in bad_date and "24份申请" in bad_date  # said, and left out
     assert client.get("/staff/reviews?page=x").status_code == 422
     assert "24份申请" in page_text(client.get("/staff/reviews?date_from=2020-01-01&date_to=2099-12-31"))
-    assert "暂无待审核申请" in page_text(client.get("/staff/reviews?date_to=2020-01-01"))
+    assert "没有符合条件的申请" in page_text(client.get("/staff/reviews?date_to=2020-01-01"))
+    too_long = page_text(client.get("/staff/reviews?q=" + "欧" * 31))
+    assert "搜索词最多30个字" in too_long and "24份申请" in too_long
+
+
+def test_queue_shows_the_filters_in_force_and_each_can_be_removed(
+    app, client, county_staff, make_user, make_application, tree
+):
+    make_application(
+        make_user(name="欧阳娜娜", phone="13999990000", id_number=valid_id_number()), tree["grassroots_a1b"]
+    )
+    make_application(make_user(name="职工甲", id_number=valid_id_number()), tree["grassroots_a1"])
+    login_as(client, county_staff)
+    html = page_text(client.get("/staff/reviews?union=GA1B&q=欧阳&date_from=2020-01-01&page=1"))
+    assert "1份申请" in html and "职工甲" not in html
+    chips = dict(re.findall(r'class="filter-chip" href="([^"]+)">([^<]+?) <', html))
+    labels = sorted(chips.values())
+    assert labels == sorted([f"工会：{tree['grassroots_a1b'].name}", "搜索：欧阳", "提交日期从2020年1月1日起"])
+    # each chip's link keeps the other filters and drops its own (and the page)
+    without_union = next(url for url, label in chips.items() if label.startswith("工会"))
+    assert "union=" not in without_union and "q=" in without_union and "page=" not in without_union
+    assert "筛选（3）" in html and "全部清除" in html
+    # the search box keeps the other filters as hidden fields
+    assert '<input type="hidden" name="union" value="GA1B">' in html
+    assert '<input type="hidden" name="q"' not in html
+
+
+def test_the_filter_page_sets_every_filter_and_sends_them_back_to_the_queue(client, county_staff, tree):
+    login_as(client, county_staff)
+    html = page_text(client.get("/staff/reviews/filter?status=all&union=GA1B&mine=1&date_from=bad"))
+    assert 'action="/staff/reviews"' in html and 'method="get"' in html
+    assert '<option selected value="all">' in html and '<option selected value="GA1B">' in html
+    assert 'name="mine" value="1" checked' in html
+    assert "日期" in html and "has-error" in html  # the bad date shown as an error on the form
+    # a union outside the staff member's subtree is not offered
+    assert tree["grassroots_a2"].code not in html
+
+
+def test_a_long_queue_is_counted_only_so_far(app, client, county_staff, make_user, make_application, tree, monkeypatch):
+    from portal.core.workflow import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 5)  # counted to the end of the page at least: 20
+    for _ in range(23):
+        make_application(make_user(id_number=valid_id_number()), tree["grassroots_a1"])
+    login_as(client, county_staff)
+    first = page_text(client.get("/staff/reviews?status=submitted"))
+    assert "超过20份申请" in first and "第1页<" in first and 'rel="next"' in first
+    second = page_text(client.get("/staff/reviews?status=submitted&page=2"))
+    assert "23份申请" in second and "第2页，共2页" in second and 'rel="next"' not in second
+    # the awaiting queue's total stays exact: it comes from the counts by kind
+    assert "23份申请" in page_text(client.get("/staff/reviews"))
 
 
 def test_queue_does_not_query_per_row(app, client, county_staff, make_user, make_application, tree):
