@@ -45,6 +45,9 @@ class BaseConfig:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_sqlite_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_RECORD_QUERIES = False
+    # End a request that wrote nothing with COMMIT rather than ROLLBACK, so that psycopg keeps its
+    # prepared statements (it drops them at every ROLLBACK). None: on for PostgreSQL only.
+    COMMIT_READ_ONLY_REQUESTS = None
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
 
     REDIS_URL = os.environ.get("REDIS_URL")

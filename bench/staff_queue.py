@@ -387,7 +387,12 @@ def timed_get(port: int, path: str, cookie: str) -> tuple[float, bytes]:
 
 
 def shown_total(body: bytes) -> str:
-    match = re.search(r"([\d,]+)\s*(?:份申请|applications?\b)", body.decode())
+    """The page's total: "262", or ">1,000" where the queue stopped counting (超过1,000份申请)."""
+    text = body.decode()
+    capped = re.search(r"超过([\d,]+)份申请|More than ([\d,]+) applications", text)
+    if capped:
+        return ">" + (capped.group(1) or capped.group(2))
+    match = re.search(r"([\d,]+)\s*(?:份申请|applications?\b)", text)
     return match.group(1) if match else "0"
 
 

@@ -59,6 +59,10 @@ def _init_extensions(app: Flask) -> None:
         options.pop("pool_pre_ping", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    if app.config["COMMIT_READ_ONLY_REQUESTS"] is None:  # on where it pays: psycopg's prepared statements
+        app.config["COMMIT_READ_ONLY_REQUESTS"] = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    if app.config["COMMIT_READ_ONLY_REQUESTS"]:
+        core_db.commit_read_only_requests(app, db)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -6,6 +6,8 @@ _USER_ID = re.compile(r"[0-9]{1,19}")
 
 
 def init_app(app) -> None:
+    from sqlalchemy.orm import joinedload
+
     from portal.accounts import demo, models
     from portal.accounts.cli import users_cli
     from portal.accounts.views import admin_bp, auth_bp, me_bp
@@ -33,7 +35,8 @@ def init_app(app) -> None:
         user_id, _sep, token = cookie_id.partition(":")
         if not _USER_ID.fullmatch(user_id) or int(user_id) > MAX_DB_INTEGER or not token:
             return None
-        user = db.session.get(models.User, int(user_id))
+        # The staff member's union comes with them (one statement): every staff page asks for it.
+        user = db.session.get(models.User, int(user_id), options=[joinedload(models.User.union)])
         if user is None or user.session_token != token or not user.is_active:
             return None
         return user

@@ -170,3 +170,53 @@ def end_read_only_transaction(session) -> bool:
         return False
     session.commit()
     return True
+
+
+# --- Ending requests that only read ---------------------------------------------------------
+#
+# psycopg prepares a statement on the server once it has run five times on a connection, and then
+# skips planning it: 0.6 → 0.17 ms for the staff queue's counts on this machine. But it forgets
+# every prepared statement (DEALLOCATE ALL) at each ROLLBACK, and every request ends with one —
+# Flask-SQLAlchemy closes the session, which rolls back — so on PostgreSQL nothing was ever
+# prepared and every statement of every page was planned anew. A request that wrote nothing now
+# ends with COMMIT, which for a transaction that only read is the same outcome; a request that
+# wrote anything it did not commit still ends with ROLLBACK, as before.
+
+
+def wrote_nothing(session) -> bool:
+    """Has the session's open transaction written nothing at all — no pending ORM changes and, as
+    the database itself says, no row changed (SQLite's change counter, PostgreSQL's transaction id,
+    which a transaction gets only when it writes or locks rows)? Unknown databases: False."""
+    if session.new or session.dirty or session.deleted:
+        return False
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        return conn.connection.dbapi_connection.total_changes == conn.info.get(_CHANGES_AT_BEGIN)
+    if conn.dialect.name == "postgresql":  # the DB-API connection itself: a third of the time
+        row = conn.connection.dbapi_connection.execute("SELECT pg_current_xact_id_if_assigned() IS NULL").fetchone()
+        return row[0] is True
+    return False
+
+
+def commit_read_only_requests(app, db) -> None:
+    """At the end of each request, commit a transaction that wrote nothing (see above). Registered
+    after Flask-SQLAlchemy, so it runs before the session is closed."""
+    import logging
+
+    log = logging.getLogger(__name__)
+
+    @app.teardown_appcontext
+    def _commit_if_read_only(exc):
+        if exc is not None:
+            return
+        session = db.session()
+        if not session.in_transaction() or session.in_nested_transaction():
+            return
+        try:
+            if wrote_nothing(session):
+                # Nothing to expire: the session is closed next. (Expiring would leave objects
+                # still held after the context — tests, jobs — unreadable.)
+                session.expire_on_commit = False
+                session.commit()
+        except Exception:  # the session is closed (rolled back) next, as before
+            log.exception("could not end a read-only transaction with COMMIT")

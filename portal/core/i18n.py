@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.lists import format_list
 from flask import current_app, g, request
+from flask.globals import _cv_app
 from flask_babel import (
     format_currency,
     format_date,
@@ -248,18 +249,29 @@ FILTERS = {
 # the reader's language) keeps working.
 
 _catalogues: dict = {}
+# The last (locale, catalogue) pair: a page asks 80–90 times for the same one. Compared by
+# identity (the locales of requests are the same cached objects, see _locale), read in one step.
+_last: tuple = (object(), None)
 
 
 def _catalogue():
-    try:  # Flask-Babel keeps the request's locale here (force_locale changes it too)
-        locale = g._flask_babel.babel_locale
-    except (AttributeError, RuntimeError):  # not chosen yet, or no app context at all
+    try:  # Flask-Babel keeps the request's locale here (force_locale changes it too); the app
+        # context straight from Flask's context variable, not through the ``g`` proxy (a page's
+        # 80–90 lookups cost 0.3 ms that way)
+        locale = _cv_app.get().g._flask_babel.babel_locale
+    except (AttributeError, LookupError):  # not chosen yet, or no app context at all
         locale = get_locale()
+    global _last
+    last = _last
+    if last[0] is locale:
+        return last[1]
     catalogue = _catalogues.get(locale)
     if catalogue is None:
         catalogue = get_translations()
-        if locale is not None:
-            _catalogues[locale] = catalogue
+        if locale is None:
+            return catalogue
+        _catalogues[locale] = catalogue
+    _last = (locale, catalogue)
     return catalogue
 
 

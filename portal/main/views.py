@@ -113,7 +113,10 @@ def favicon():
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
-        db.session.rollback()
+        # COMMIT, not ROLLBACK: the same for a transaction that only read, and a ROLLBACK makes
+        # psycopg drop the connection's prepared statements — every load-balancer check would
+        # make the next pages on that connection plan their statements again (core.db).
+        db.session.commit()
     except Exception:  # any failure to reach the database means "not healthy"
         current_app.logger.exception("health check: database unreachable")
         db.session.rollback()

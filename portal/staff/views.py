@@ -109,14 +109,14 @@ def reviews():
     """The queue: a search box, the filters in force as chips, the list. Filters are set on
     ``reviews_filter``; the queue reads its query string without building that form."""
     read = filters.read(request.args)
-    pending = workflow.pending_counts(current_user)
-    pagination = workflow.queue(current_user, read.filters, page=page_arg(), pending=pending)
+    reviewer = current_user._get_current_object()  # noqa: SLF001 (once, not through the proxy at every use)
+    pending = workflow.pending_counts(reviewer)
+    pagination = workflow.queue(reviewer, read.filters, page=page_arg(), pending=pending)
     union_name = None
     if read.filters.union_code:
         union_name = db.session.scalar(select(Union.name).where(Union.code == read.filters.union_code))
     marker = "PUBLICID"  # one url_for for every row's link (measurable on a page of 20)
     review_url = url_for("staff.review", public_id=marker).replace(marker, "{}").format
-    reviewer = current_user._get_current_object()  # noqa: SLF001 (once, not through the proxy per row)
     return render_template(
         "staff/reviews.html",
         tickable={a.id for a in pagination.items if services.may_bulk_approve(a, reviewer)},

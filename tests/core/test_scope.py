@@ -240,7 +240,9 @@ def _scoped_lists_keep_each_sibling_to_itself(ctx, siblings, who):
             user, workflow.QueueFilters(status="all", union_code=_union(siblings, ident).code), per_page=100
         )
         expected = _public_ids(siblings, ident) if ident in seen else set()
-        assert {row.public_id for row in narrowed.items} & {p for i in (4, 41) for p in _public_ids(siblings, i)} == expected
+        assert {row.public_id for row in narrowed.items} & {
+            p for i in (4, 41) for p in _public_ids(siblings, i)
+        } == expected
     assert station_reports.open_count_in_scope(user) == len(seen)
 
 

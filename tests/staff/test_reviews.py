@@ -318,3 +318,26 @@ def test_revealing_an_id_number_is_refused_by_the_service_outside_scope(app, sub
             reveal_sensitive(application, db.session.get(User, submitted[0].id))
         db.session.rollback()
         assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sensitive.id_number_viewed")).all()
+
+
+def test_waiting_for_me_is_counted_in_the_same_pass_as_the_pills(app, client, make_user, make_application, tree):
+    """等我处理's count (its pill, the workspace, the queue's total) is what its list holds: at a
+    stage the reviewer acts at, in scope, and never their own application."""
+    from portal.core import workflow
+
+    county = make_user("staff", union=tree["county_a1"], id_number=valid_id_number())
+    grassroots = make_user("staff", union=tree["grassroots_a1"], id_number=valid_id_number())
+    for union in ("grassroots_a1", "grassroots_a1", "grassroots_a1b", "grassroots_a2"):
+        make_application(make_user(id_number=valid_id_number()), tree[union])
+    make_application(county, tree["grassroots_a1"])  # the reviewer's own: never theirs to decide
+    with app.app_context():
+        for reviewer, expected in ((county, 3), (grassroots, 3)):  # the county reviewer's is in grassroots_a1
+            user = db.session.get(User, reviewer.id)
+            pending = workflow.pending_counts(user)
+            listed = workflow.queue(user, workflow.QueueFilters(mine=True), pending=pending)
+            counted = workflow.queue(user, workflow.QueueFilters(mine=True))  # counted by the queue itself
+            assert pending.mine == listed.total == counted.total == len(listed.items) == expected
+            assert all(row.applicant_id != user.id for row in listed.items)
+    login_as(client, county)
+    assert re.search(r"等我处理 <span class=\"pill-count\">3<", page_text(client.get("/staff/reviews")))
+    assert "3份申请" in page_text(client.get("/staff/reviews?mine=1"))

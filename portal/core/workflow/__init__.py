@@ -40,6 +40,7 @@ from portal.core.workflow.kinds import (
 )
 from portal.core.workflow.models import Application
 from portal.core.workflow.queries import (
+    PendingCounts,
     QueueFilters,
     actionable_stages,
     applications_of,
@@ -113,6 +114,7 @@ __all__ = [
     "mark_review_started",
     "may_act_at",
     "object_to",
+    "PendingCounts",
     "pending_counts",
     "queue",
     "register_kind",
