@@ -341,3 +341,21 @@ def test_waiting_for_me_is_counted_in_the_same_pass_as_the_pills(app, client, ma
     login_as(client, county)
     assert re.search(r"等我处理 <span class=\"pill-count\">3<", page_text(client.get("/staff/reviews")))
     assert "3份申请" in page_text(client.get("/staff/reviews?mine=1"))
+
+
+def test_the_queue_offers_a_tick_box_exactly_where_bulk_approve_would_approve(
+    app, client, make_user, make_application, tree
+):
+    from portal.staff import services
+
+    county = make_user("staff", union=tree["county_a1"], id_number=valid_id_number())
+    others = [make_application(make_user(id_number=valid_id_number()), tree["grassroots_a1"]) for _ in range(2)]
+    own = make_application(county, tree["grassroots_a1"])  # never theirs to decide
+    login_as(client, county)
+    html = page_text(client.get("/staff/reviews"))
+    ticks = set(re.findall(r'name="ids" value="([^"]+)"', html))
+    assert ticks == {a.public_id for a in others}
+    assert own.public_id in html  # listed, but not to be ticked
+    with app.app_context():
+        accepted = services.load_selected([a.public_id for a in [*others, own]], db.session.get(User, county.id))
+        assert {a.public_id for a in accepted} == ticks

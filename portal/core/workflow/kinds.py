@@ -101,7 +101,7 @@ def may_act_at(user, application: Application, stage: Stage) -> bool:
         return False
     if user.role == "admin":
         return True
-    if not scope.may_act_on(user, application.union):
+    if not scope.may_act_on(user, application):  # (its union: a queue row carries a plain one)
         return False
     return stage.level is None or user.union.level == stage.level
 
