@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
@@ -98,6 +99,7 @@ def binary_string(length: int) -> String:
 
 # --- SQLite connection set-up -------------------------------------------------
 
+_log = logging.getLogger(__name__)
 _force_write = contextvars.ContextVar("force_write_transaction", default=False)
 sqlite_busy_timeout_ms = 10_000  # set from config by create_app
 
@@ -161,12 +163,9 @@ def end_read_only_transaction(session) -> bool:
     """
     if isinstance(session, scoped_session):
         session = session()
-    if not session.in_transaction() or session.in_nested_transaction():
+    if not session.in_transaction() or session.connection().dialect.name != "sqlite":
         return False
-    conn = session.connection()
-    if conn.dialect.name != "sqlite" or session.new or session.dirty or session.deleted:
-        return False
-    if conn.connection.dbapi_connection.total_changes != conn.info.get(_CHANGES_AT_BEGIN):
+    if not _open_and_read_only(session):
         return False
     session.commit()
     return True
@@ -183,10 +182,13 @@ def end_read_only_transaction(session) -> bool:
 # wrote anything it did not commit still ends with ROLLBACK, as before.
 
 
-def wrote_nothing(session) -> bool:
-    """Has the session's open transaction written nothing at all — no pending ORM changes and, as
-    the database itself says, no row changed (SQLite's change counter, PostgreSQL's transaction id,
-    which a transaction gets only when it writes or locks rows)? Unknown databases: False."""
+def _open_and_read_only(session) -> bool:
+    """Is a (top-level) transaction open that has written nothing at all — no pending ORM changes
+    and, as the database itself says, no row changed (SQLite's change counter, PostgreSQL's
+    transaction id, which a transaction gets only when it writes or locks rows)? Unknown
+    databases: False."""
+    if not session.in_transaction() or session.in_nested_transaction():
+        return False
     if session.new or session.dirty or session.deleted:
         return False
     conn = session.connection()
@@ -199,24 +201,20 @@ def wrote_nothing(session) -> bool:
 
 
 def commit_read_only_requests(app, db) -> None:
-    """At the end of each request, commit a transaction that wrote nothing (see above). Registered
-    after Flask-SQLAlchemy, so it runs before the session is closed."""
-    import logging
-
-    log = logging.getLogger(__name__)
+    """At the end of each request (each app context), commit a transaction that wrote nothing (see
+    above). Registered after Flask-SQLAlchemy, so it runs before the session is closed. This is the
+    one place a reading request's transaction ends; /healthz included."""
 
     @app.teardown_appcontext
     def _commit_if_read_only(exc):
         if exc is not None:
             return
         session = db.session()
-        if not session.in_transaction() or session.in_nested_transaction():
-            return
         try:
-            if wrote_nothing(session):
+            if _open_and_read_only(session):
                 # Nothing to expire: the session is closed next. (Expiring would leave objects
                 # still held after the context — tests, jobs — unreadable.)
                 session.expire_on_commit = False
                 session.commit()
         except Exception:  # the session is closed (rolled back) next, as before
-            log.exception("could not end a read-only transaction with COMMIT")
+            _log.exception("could not end a read-only transaction with COMMIT")

@@ -27,7 +27,7 @@ from wtforms.validators import ValidationError
 
 from portal.core.errors import DomainError
 from portal.core.validators import InvalidInput
-from portal.extensions import csrf, db
+from portal.extensions import csrf
 
 
 @functools.lru_cache(maxsize=8)
@@ -123,13 +123,13 @@ def save_form(form: PortalForm, action):
 
     Returns the service's result (or True), or None when the service refused.
     """
+    from portal.core.web import commit_action
+
     try:
-        result = action()
+        result = commit_action(action)
     except DomainError as exc:
-        db.session.rollback()
         form.add_error(exc)
         return None
-    db.session.commit()
     return result if result is not None else True
 
 

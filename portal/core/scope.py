@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, false, select
 from sqlalchemy.sql import Select
 
 from portal.extensions import db, login_manager
-from portal.unions.models import Union, in_subtree, subtree_bounds
+from portal.unions.models import Union, subtree_bounds
 
 
 def _scope_column(model):
@@ -32,14 +32,13 @@ def _scope_column(model):
 def scope_union_ids(user) -> Select | None:
     """A subquery of the union ids this user acts on; ``None`` means everywhere (admin).
 
-    Workers and anonymous users get an empty scope.
+    Workers and anonymous users get an empty scope. (The rule itself is ``bound_scope``.)
     """
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return select(Union.id).where(false())
-    if user.role == "admin":
+    shape, bounds = bound_scope(user)
+    if shape == "all":
         return None
-    if user.role == "staff" and user.union is not None:
-        return select(Union.id).where(in_subtree(Union.path, user.union.path))
+    if shape == "subtree":
+        return select(Union.id).where(Union.path >= bounds["scope_low"], Union.path < bounds["scope_high"])
     return select(Union.id).where(false())
 
 
@@ -52,8 +51,8 @@ def scoped(stmt: Select, user, column) -> Select:
 def bound_scope(user) -> tuple[str, dict[str, str]]:
     """The user's scope as a shape and parameters, for statements that are built once and kept
     (the staff queue): ``("all", {})`` for an admin, ``("subtree", {"scope_low": …,
-    "scope_high": …})`` for staff, ``("none", {})`` for everyone else. ``scoped_bound`` applies it;
-    it answers exactly as ``scoped`` does."""
+    "scope_high": …})`` for staff, ``("none", {})`` for everyone else. The one rule of whose
+    records a user sees: ``scope_union_ids`` (and so ``scoped``) and ``scoped_bound`` apply it."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return "none", {}
     if user.role == "admin":

@@ -134,6 +134,19 @@ def language_switch():
     return {"url": f"{request.path}?{urlencode(args, doseq=True)}", "label": label, "lang": other}
 
 
+def commit_action(work):
+    """Run ``work`` — a service call, which flushes — and commit: the one commit of a request that
+    changes something (``save_form`` uses it for forms). A refusal (``DomainError``) rolls back and
+    is raised again, for the view or the standard handler to answer."""
+    try:
+        result = work()
+    except DomainError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return result
+
+
 def write_during_read(work):
     """Do ``work`` (which flushes) and commit it, from a request that has so far only read (a GET):
     the reading transaction ends first and the write takes the lock at once (on SQLite a reader

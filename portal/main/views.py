@@ -112,11 +112,10 @@ def favicon():
 @bp.route("/healthz")
 def healthz():
     try:
+        # No rollback here: the request ends as every reading request does (core.db: COMMIT on
+        # PostgreSQL, where a ROLLBACK makes psycopg drop the connection's prepared statements —
+        # every load-balancer check would make the next pages plan their statements again).
         db.session.execute(text("SELECT 1"))
-        # COMMIT, not ROLLBACK: the same for a transaction that only read, and a ROLLBACK makes
-        # psycopg drop the connection's prepared statements — every load-balancer check would
-        # make the next pages on that connection plan their statements again (core.db).
-        db.session.commit()
     except Exception:  # any failure to reach the database means "not healthy"
         current_app.logger.exception("health check: database unreachable")
         db.session.rollback()

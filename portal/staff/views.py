@@ -18,7 +18,7 @@ from portal.core.forms import choices, form_view, render_form, save_form
 from portal.core.i18n import gettext as _
 from portal.core.i18n import ngettext
 from portal.core.scope import require_role
-from portal.core.web import is_safe_redirect, page_arg, write_during_read
+from portal.core.web import commit_action, is_safe_redirect, page_arg, write_during_read
 from portal.extensions import db
 from portal.staff import filters, services
 from portal.staff.forms import CalendarDayForm, DecisionForm, QueueFilterForm
@@ -112,9 +112,7 @@ def reviews():
     reviewer = current_user._get_current_object()  # noqa: SLF001 (once, not through the proxy at every use)
     pending = workflow.pending_counts(reviewer)
     pagination = workflow.queue(reviewer, read.filters, page=page_arg(), pending=pending)
-    union_name = None
-    if read.filters.union_code:
-        union_name = db.session.scalar(select(Union.name).where(Union.code == read.filters.union_code))
+    union = unions.find_by_code(read.filters.union_code)  # the chip's label (None: no union filter)
     marker = "PUBLICID"  # one url_for for every row's link (measurable on a page of 20)
     review_url = url_for("staff.review", public_id=marker).replace(marker, "{}").format
     return render_template(
@@ -122,7 +120,7 @@ def reviews():
         tickable={a.id for a in pagination.items if services.may_bulk_approve(a, reviewer)},
         title=_("Reviews"),
         read=read,
-        chips=filters.chips(read, union_name),
+        chips=filters.chips(read, union.name if union else None),
         pagination=pagination,
         pending=pending,
         kinds=workflow.KINDS,
@@ -216,8 +214,7 @@ def decide(public_id: str):
 @staff_only
 def reveal_id(public_id: str):
     application = workflow.load_for_reviewer(public_id, current_user)
-    revealed = services.reveal_sensitive(application, current_user)
-    db.session.commit()  # the audit event of this view
+    revealed = commit_action(lambda: services.reveal_sensitive(application, current_user))  # its audit event
     return review_page(application, revealed=revealed)
 
 
@@ -244,8 +241,7 @@ def bulk_approve():
             selected=selected,
             back=_queue_back(),
         )
-    result = services.bulk_approve(ids, current_user)
-    db.session.commit()
+    result = commit_action(lambda: services.bulk_approve(ids, current_user))
     if result.approved:
         flash(
             ngettext("%(num)d application approved.", "%(num)d applications approved.", len(result.approved)), "success"
@@ -303,9 +299,8 @@ def calendar_remove(day: str):
         when = date.fromisoformat(day)
     except ValueError:
         abort(404)
-    if not portal_time.remove_calendar_day(when, actor=current_user):
+    if not commit_action(lambda: portal_time.remove_calendar_day(when, actor=current_user)):
         abort(404)
-    db.session.commit()
     flash(_("The day is an ordinary day again."), "success")
     return redirect(url_for("staff.calendar", year=when.year), code=303)
 

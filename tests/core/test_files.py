@@ -909,3 +909,32 @@ def test_the_macros_render_an_accessible_chooser_and_a_list(app, ctx, root, peop
     assert "收入证明" in html and re.search(r"a\.jpg · [0-9]+ KB", html)
     assert html.count('action="/f/') == 1 and 'name="csrf_token"' in html
     assert "style=" not in html and "<script" not in html
+
+
+def test_commit_with_uploads_is_all_or_nothing(ctx, root, people, application):
+    """A refusal after the files are prepared (the service says no) or while preparing them (the
+    second file is not a photo) leaves no blob and no row; a success commits files and work together."""
+    owner = _user(people["applicant"])
+
+    def refused(prepared):
+        for item in prepared:
+            files.record_upload(item, owner=owner, purpose="document", application=_application(application))
+        raise NotAllowed("no")
+
+    with pytest.raises(NotAllowed):
+        files.commit_with_uploads([upload(jpeg(), "a.jpg"), upload(pdf(), "b.pdf")], refused)
+    assert blobs(root) == []
+    with pytest.raises(DomainError):
+        files.commit_with_uploads([upload(jpeg(), "a.jpg"), upload(b"<html>", "b.jpg")], refused)
+    assert blobs(root) == []
+    assert db.session.scalar(select(func.count()).select_from(files.StoredFile)) == 0
+
+    def recorded(prepared):
+        return [
+            files.record_upload(p, owner=owner, purpose="document", application=_application(application))
+            for p in prepared
+        ]
+
+    stored = files.commit_with_uploads([upload(jpeg(), "a.jpg")], recorded)
+    db.session.rollback()  # committed already: nothing to undo
+    assert db.session.get(files.StoredFile, stored[0].id) is not None and len(blobs(root)) == 2

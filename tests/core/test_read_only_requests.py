@@ -3,7 +3,7 @@
 leaves nothing behind — however it wrote (ORM, Core, the DB-API cursor) and however it answered.
 
 On PostgreSQL the app turns this on by itself; here it is turned on for both databases, since
-the rule that decides (``core.db.wrote_nothing``) has a branch for each.
+the rule that decides (``core.db._open_and_read_only``) has a branch for each.
 """
 
 from __future__ import annotations

@@ -277,9 +277,9 @@ def test_the_filter_page_sets_every_filter_and_sends_them_back_to_the_queue(clie
 
 
 def test_a_long_queue_is_counted_only_so_far(app, client, county_staff, make_user, make_application, tree, monkeypatch):
-    from portal.core.workflow import queries
+    from portal.core.workflow import review_queue
 
-    monkeypatch.setattr(queries, "COUNT_CAP", 5)  # counted to the end of the page at least: 20
+    monkeypatch.setattr(review_queue, "COUNT_CAP", 5)  # counted to the end of the page at least: 20
     for _ in range(23):
         make_application(make_user(id_number=valid_id_number()), tree["grassroots_a1"])
     login_as(client, county_staff)

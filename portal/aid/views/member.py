@@ -12,12 +12,11 @@ from portal.aid.services import applications, casefiles, notices
 from portal.aid.views.blueprint import bp
 from portal.aid.views.check import region_choices
 from portal.core import files, workflow
-from portal.core.db import end_read_only_transaction
 from portal.core.errors import DomainError
 from portal.core.forms import ConfirmForm, form_view, render_form, save_form
 from portal.core.i18n import gettext as _
 from portal.core.validators import parse_int, parse_money
-from portal.extensions import db
+from portal.core.web import commit_action
 
 KINDS = ("aid",)
 
@@ -203,20 +202,16 @@ def upload(public_id: str):
     chosen = [f for f in request.files.getlist("files") if f and f.filename]
     if not chosen:
         return _application_page(application, upload_error=_("Please choose a photo or a PDF first."), status=422)
-    end_read_only_transaction(db.session)  # sniffing, re-encoding and encrypting run without the write lock
-    prepared = []
+
+    def add(prepared):
+        # loaded again, in the writing transaction: it may have been sent meanwhile
+        applications.add_documents(_load_own(public_id), current_user, prepared)
+
     try:
-        for storage in chosen:
-            prepared.append(files.prepare_upload(storage))
-        application = _load_own(public_id)  # again, in the writing transaction: it may have been sent meanwhile
-        applications.add_documents(application, current_user, prepared)
-        db.session.commit()
+        files.commit_with_uploads(chosen, add)  # sniffing, re-encoding, sealing outside the write lock
     except DomainError as exc:
-        db.session.rollback()
-        for item in prepared:
-            files.discard(item)
         return _application_page(application, upload_error=str(exc.message), status=exc.status_code)
-    flash(_("%(num)d file(s) added.", num=len(prepared)), "success")
+    flash(_("%(num)d file(s) added.", num=len(chosen)), "success")
     return redirect(url_for("aid.application", public_id=public_id, _anchor="documents"), code=303)
 
 
@@ -233,8 +228,7 @@ def document(public_id: str, file_id: str):
 def delete_document(public_id: str, file_id: str):
     application = _load_own(public_id)
     if applications.documents_open(application):
-        applications.remove_document(application, current_user, file_id)
-        db.session.commit()
+        commit_action(lambda: applications.remove_document(application, current_user, file_id))
         flash(_("The file was removed."), "success")
     return redirect(url_for("aid.application", public_id=public_id, _anchor="documents"), code=303)
 
@@ -244,12 +238,10 @@ def delete_document(public_id: str, file_id: str):
 def submit(public_id: str):
     application = _load_own(public_id)
     try:
-        applications.submit(application, current_user)
+        commit_action(lambda: applications.submit(application, current_user))
     except DomainError as exc:
-        db.session.rollback()
         flash(str(exc.message), "error")
         return redirect(url_for("aid.application", public_id=public_id), code=303)
-    db.session.commit()
     flash(_("Your application has been sent to your union."), "success")
     return redirect(url_for("aid.application", public_id=public_id), code=303)
 

@@ -14,7 +14,6 @@ from portal.aid.models import AidApplication
 from portal.aid.services import casefiles, review, standard_for
 from portal.aid.views.blueprint import bp
 from portal.core import files, workflow
-from portal.core.db import end_read_only_transaction
 from portal.core.errors import DomainError, NotFound
 from portal.core.forms import form_view, render_form, save_form
 from portal.core.i18n import gettext as _
@@ -22,7 +21,6 @@ from portal.core.scope import require_role
 from portal.core.time import local_today
 from portal.core.validators import parse_money
 from portal.core.web import page_arg
-from portal.extensions import db
 from portal.unions import services as unions
 
 staff_only = require_role("staff", "admin")
@@ -80,25 +78,22 @@ def record_visit(public_id: str):
     if not form.validate_on_submit():
         return _review_page(application, visit_form=form, status=400 if form.csrf_failed else 422)
     photos = [f for f in request.files.getlist("photos") if f and f.filename]
-    end_read_only_transaction(db.session)  # photos are processed without the write lock
-    prepared = []
-    try:
-        prepared = [files.prepare_upload(photo) for photo in photos]
-        application = _load(public_id)
+
+    def record(prepared):
+        visited = _load(public_id)  # again, in the writing transaction
         review.record_visit(
-            application,
+            visited,
             current_user,
             visited_on=form.visited_on.data,
             visitors=form.visitors.data,
             findings=form.findings.data,
         )
         for item in prepared:
-            files.record_upload(item, owner=current_user, purpose="visit_photo", application=application)
-        db.session.commit()
+            files.record_upload(item, owner=current_user, purpose="visit_photo", application=visited)
+
+    try:
+        files.commit_with_uploads(photos, record)  # photos are processed outside the write lock
     except DomainError as exc:
-        db.session.rollback()
-        for item in prepared:
-            files.discard(item)
         form.add_error(exc)
         return _review_page(application, visit_form=form, status=exc.status_code)
     flash(_("The home visit was recorded."), "success")

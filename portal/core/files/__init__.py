@@ -43,10 +43,12 @@ from portal.core.files.uploads import (
     PreparedUpload,
     accept_uploads,
     allow_large_upload,
+    commit_with_uploads,
     count_files,
     discard,
     display_name,
     prepare_upload,
+    prepare_uploads,
     record_upload,
 )
 
@@ -55,6 +57,7 @@ __all__ = [
     "PURPOSES",
     "accept_uploads",
     "allow_large_upload",
+    "commit_with_uploads",
     "content_disposition",
     "count_files",
     "delete",
@@ -68,6 +71,7 @@ __all__ = [
     "load_file",
     "LocalStorage",
     "prepare_upload",
+    "prepare_uploads",
     "record_view",
     "PreparedUpload",
     "record_upload",

@@ -285,6 +285,36 @@ def record_upload(
     return stored
 
 
+def prepare_uploads(file_storages, *, field: str | None = None) -> list[PreparedUpload]:
+    """Prepare each file (``prepare_upload``) outside SQLite's write lock, all or none: if one is
+    refused, the blobs of those already prepared are removed and the refusal raised."""
+    end_read_only_transaction(db.session)
+    prepared: list[PreparedUpload] = []
+    try:
+        for file_storage in file_storages:
+            prepared.append(prepare_upload(file_storage, field=field))
+    except BaseException:
+        for p in prepared:
+            discard(p)
+        raise
+    return prepared
+
+
+def commit_with_uploads(file_storages, work):
+    """Prepare the files (``prepare_uploads``), then run ``work(prepared)`` — the service call that
+    records them, and flushes — and commit (``core.web.commit_action``). If anything is refused the
+    transaction rolls back, every blob of this request is removed and the refusal raised again."""
+    from portal.core.web import commit_action
+
+    prepared = prepare_uploads(file_storages)
+    try:
+        return commit_action(lambda: work(prepared))
+    except BaseException:
+        for p in prepared:
+            discard(p)
+        raise
+
+
 def accept_uploads(
     file_storages,
     *,
@@ -310,11 +340,8 @@ def accept_uploads(
         room = limit - count_files(application, purpose)
         if len(chosen) > room:
             raise _too_many(limit, room)
-    end_read_only_transaction(db.session)
-    prepared: list[PreparedUpload] = []
+    prepared = prepare_uploads(chosen, field=field)
     try:
-        for file_storage in chosen:
-            prepared.append(prepare_upload(file_storage, field=field))
         return [
             record_upload(p, owner=owner, purpose=purpose, application=application, label=label, field=field)
             for p in prepared

@@ -25,8 +25,8 @@ compare-and-set save, the audit trail, the notifications — happens here, the s
 way for every kind.
 
 The package: ``states`` (statuses and moves), ``kinds`` (stages, the registry, who may act),
-``models`` (``Application``), ``transitions`` (moving one), ``queries`` (finding them, the staff
-queue), ``timeline`` (the history people read). Import from ``portal.core.workflow``.
+``models`` (``Application``), ``transitions`` (moving one), ``queries`` (finding them), ``review_queue``
+(the staff queue), ``timeline`` (the history people read). Import from ``portal.core.workflow``.
 """
 
 from portal.core.workflow.kinds import (
@@ -40,14 +40,16 @@ from portal.core.workflow.kinds import (
 )
 from portal.core.workflow.models import Application
 from portal.core.workflow.queries import (
-    PendingCounts,
-    QueueFilters,
-    actionable_stages,
     applications_of,
     history_for,
     load_for_applicant,
     load_for_reviewer,
     load_many_for_reviewer,
+)
+from portal.core.workflow.review_queue import (
+    PendingCounts,
+    QueueFilters,
+    actionable_stages,
     pending_counts,
     queue,
 )
