@@ -6,14 +6,14 @@ _USER_ID = re.compile(r"[0-9]{1,19}")
 
 
 def init_app(app) -> None:
-    from sqlalchemy.orm import joinedload
+    from sqlalchemy.orm import joinedload, with_expression
 
     from portal.accounts import demo, models
     from portal.accounts.cli import users_cli
     from portal.accounts.views import admin_bp, auth_bp, me_bp
     from portal.core.demo import register_seeder
     from portal.core.i18n import lazy_gettext as _l
-    from portal.core.notify import message_template
+    from portal.core.notify import message_template, unread_count_of
     from portal.core.web import MAX_DB_INTEGER
     from portal.extensions import db, login_manager
 
@@ -35,8 +35,15 @@ def init_app(app) -> None:
         user_id, _sep, token = cookie_id.partition(":")
         if not _USER_ID.fullmatch(user_id) or int(user_id) > MAX_DB_INTEGER or not token:
             return None
-        # The staff member's union comes with them (one statement): every staff page asks for it.
-        user = db.session.get(models.User, int(user_id), options=[joinedload(models.User.union)])
+        # One statement for what every page asks: the staff member's union, the unread messages.
+        user = db.session.get(
+            models.User,
+            int(user_id),
+            options=[
+                joinedload(models.User.union),
+                with_expression(models.User.unread_messages, unread_count_of(models.User.id)),
+            ],
+        )
         if user is None or user.session_token != token or not user.is_active:
             return None
         return user

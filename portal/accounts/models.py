@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portal.core import crypto
 from portal.core.db import TimestampMixin, UTCDateTime, one_of
@@ -53,6 +53,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     union: Mapped[Union | None] = relationship()
+    # Unread in-app messages, counted in the statement that loads the signed-in user
+    # (``load_user``: notify.unread_count_of), for the 消息 tab's badge on every page. None when the
+    # user was loaded any other way.
+    unread_messages: Mapped[int | None] = query_expression()
 
     # --- Flask-Login ---------------------------------------------------------
     def get_id(self) -> str:

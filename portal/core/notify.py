@@ -72,9 +72,22 @@ def notify(user, template: str, link: str | None = None, **params) -> Message:
     return msg
 
 
+def unread_count_of(user_id):
+    """The number of unread messages of ``user_id`` (a value or a column), as an expression."""
+    return (
+        select(func.count(Message.id))
+        .where(Message.user_id == user_id, Message.read_at.is_(None))
+        .scalar_subquery()
+    )
+
+
 def unread_count(user) -> int:
-    stmt = select(func.count(Message.id)).where(Message.user_id == user.id, Message.read_at.is_(None))
-    return db.session.scalar(stmt) or 0
+    """Unread messages: counted when the signed-in user was loaded (``User.unread_messages``),
+    otherwise now."""
+    loaded = getattr(user, "unread_messages", None)
+    if loaded is not None:
+        return loaded
+    return db.session.scalar(select(unread_count_of(user.id))) or 0
 
 
 def messages_for(user, page: int, per_page: int = 20):

@@ -359,3 +359,70 @@ def test_the_queue_offers_a_tick_box_exactly_where_bulk_approve_would_approve(
     with app.app_context():
         accepted = services.load_selected([a.public_id for a in [*others, own]], db.session.get(User, county.id))
         assert {a.public_id for a in accepted} == ticks
+
+
+def test_the_walk_lists_what_the_sort_lists(app, make_user, make_application, tree, monkeypatch):
+    """SQLite finds a big queue's first pages by walking the newest-first index instead of sorting
+    what the filters' indexes find (``review_queue._walk_pays``). Both ways must list the same
+    applications in the same order, page by page, for every filter the walk is used with."""
+    from datetime import timedelta
+
+    from sqlalchemy import event, update
+
+    from portal.core import workflow
+    from portal.core.db import utcnow
+    from portal.core.workflow import review_queue
+
+    admin = make_user("admin")
+    county = make_user("staff", union=tree["county_a1"], id_number=valid_id_number())
+    unions = ["grassroots_a1", "grassroots_a1b", "grassroots_a2", "grassroots_a1"] * 3
+    made = [make_application(make_user(id_number=valid_id_number()), tree[u]) for u in unions]
+    with app.app_context():
+        now = utcnow()
+        for i, application in enumerate(made):  # times that tie, decided ones, one never sent
+            values = {"submitted_at": now - timedelta(hours=i % 4)}
+            if i % 5 == 0:
+                values["status"] = "approved"
+            if i == 7:
+                values = {"status": "withdrawn", "submitted_at": None}
+            db.session.execute(update(Application).where(Application.id == application.id).values(**values))
+        db.session.commit()
+        statements = []
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        for reviewer in (admin, county):
+            user = db.session.get(User, reviewer.id)
+            pending = workflow.pending_counts(user)
+            for filters in (
+                workflow.QueueFilters(),
+                workflow.QueueFilters(mine=True),
+                workflow.QueueFilters(kind="membership"),
+                workflow.QueueFilters(stage="membership:review"),
+                workflow.QueueFilters(status=None),
+                workflow.QueueFilters(status="approved"),
+            ):
+                for page in (1, 2, 3, 4):
+                    lists = []
+                    for walk in (False, True):
+                        monkeypatch.setattr(review_queue, "_walk_pays", lambda matches, reach, walk=walk: walk)
+                        listed = workflow.queue(user, filters, page=page, per_page=3, pending=pending)
+                        lists.append(([row.id for row in listed], listed.total))
+                    assert lists[0] == lists[1], (reviewer.role, filters, page)
+                    assert lists[0][0] or page > 1
+        if db.engine.dialect.name == "sqlite":  # the walk is another statement there
+            assert any("+applications.status" in sql for sql in statements)
+
+
+def test_sqlite_walks_only_when_that_meets_fewer_applications_than_sorting(app, monkeypatch):
+    from portal.core.workflow import review_queue
+
+    monkeypatch.setattr(review_queue, "_table_size", lambda: 50_000)
+    with app.app_context():
+        walks = review_queue._walk_pays
+        if db.engine.dialect.name == "sqlite":
+            assert walks(3_344, 20)  # a province's first page: about 300 met instead of 3,344 sorted
+            assert walks(3_344, 60)
+            assert not walks(262, 20)  # a county's: 3,800 met against 262 sorted
+            assert not walks(3_344, 3_020)  # deep in the list
+        else:  # PostgreSQL plans it from its statistics
+            assert not walks(3_344, 20)
+        assert not walks(0, 20)
