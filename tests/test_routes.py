@@ -80,6 +80,14 @@ GET_MATRIX = {
     "/staff/stations/import": (LOGIN, 403, 200, 200),
     "/staff/stations/export.csv": (LOGIN, 403, 200, 200),
     "/staff/stations/reports": (LOGIN, 403, 200, 200),
+    # Mutual medical insurance (<code> is a union's code, no plan's: 404; <public_id> no enrolment).
+    "/insurance": (200, 200, 200, 200),
+    "/insurance/plans/<code>": (404, 404, 404, 404),
+    "/insurance/plans/<code>/enrol": (LOGIN, 404, 404, 404),
+    "/insurance/staff/payments": (LOGIN, 403, 200, 200),
+    "/insurance/staff/enrolments/<public_id>/confirm": (LOGIN, 403, 404, 404),
+    "/api/v1/insurance/plans": (200, 200, 200, 200),
+    "/api/v1/insurance/plans/<code>/estimate": (404, 404, 404, 404),
 }
 POST_ONLY = {
     "/auth/logout",

@@ -142,3 +142,50 @@ def aid_check():
         eligible=outcome.eligible,
         unmet=list(outcome.unmet),
     )
+
+
+@bp.route("/insurance/plans")
+def insurance_plans():
+    """The mutual medical insurance plans, with their rules as data."""
+    from portal.insurance import services as insurance
+
+    return jsonify(plans=[insurance.plan_summary(plan) for plan in insurance.plans()])
+
+
+@bp.route("/insurance/plans/<code>/estimate")
+def insurance_estimate(code: str):
+    """What a claim would pay, line by line (nothing is stored).
+
+    ``eligible_amount`` (yuan, required for plans that pay a share), ``paid_this_year`` (what the
+    plan has already paid the member this plan year, default 0), ``diagnosis`` (lump-sum plans: one
+    of the plan's diseases). Bad input: 400 with ``reasons``; an unknown plan: 404."""
+    from portal.insurance import rules
+    from portal.insurance import services as insurance
+
+    plan = insurance.plan_by_code(code)
+    problems, values = [], {}
+
+    def take(name, parse):
+        try:
+            values[name] = parse()
+        except InvalidInput as exc:
+            problems.append(str(exc.message))
+
+    lump_sum = plan.rules.benefit == "lump_sum"
+    take(
+        "eligible",
+        lambda: parse_money(
+            request.args.get("eligible_amount"), label="eligible_amount", blank_is_zero=lump_sum
+        ),
+    )
+    take(
+        "paid",
+        lambda: parse_money(request.args.get("paid_this_year"), label="paid_this_year", blank_is_zero=True),
+    )
+    diagnosis = (request.args.get("diagnosis") or "").strip() or None
+    if lump_sum and diagnosis is None:
+        problems.append(_("The parameter %(name)s is required.", name="diagnosis"))
+    if problems:
+        return jsonify(error=problems[0], reasons=problems), 400
+    estimate = rules.estimate(plan.rules, values["eligible"], values["paid"], diagnosis=diagnosis)
+    return jsonify(insurance.estimate_json(plan, estimate))

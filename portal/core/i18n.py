@@ -180,6 +180,21 @@ def fmt_number(value) -> str:
     return format_decimal(value)
 
 
+def fmt_amount(amount) -> str:
+    """7,500.00 — an amount in yuan with its fen, grouped, without the currency sign (a calculation
+    line: "超过起付线部分 7,500.00 × 50% = 3,750.00")."""
+    if amount is None:
+        return ""
+    return format_decimal(Decimal(str(amount)), format="#,##0.00")
+
+
+def fmt_percent(rate) -> str:
+    """0.5 → 50%; 0.125 → 12.5% (a share written as a fraction)."""
+    if rate is None:
+        return ""
+    return f"{(Decimal(str(rate)) * 100).normalize():f}%"
+
+
 def fmt_money(amount) -> str:
     """¥1,234.50 in Chinese, CN¥1,234.50 in English."""
     if amount is None:
@@ -235,6 +250,8 @@ FILTERS = {
     "time": html_time,
     "ago": fmt_ago,
     "money": fmt_money,
+    "amount": fmt_amount,
+    "percent": fmt_percent,
     "number": fmt_number,
     "distance": fmt_distance,
 }

@@ -65,3 +65,18 @@ def staff_links(user=None) -> list[StaffLink]:
     if user is not None:
         links = [link for link in links if user.role in link.roles]
     return sorted(links, key=lambda link: (link.order, link.key))
+
+
+# --- Effects one domain has on another ------------------------------------------------------------
+# A domain announces what happened (``announce("membership.joined", …)``); others register what
+# follows from it in their ``init_app`` (insurance gives new-employment-form members the accident
+# plan). The effects run in the announcer's transaction: all or nothing.
+
+
+def register_effect(app, event: str, effect: Callable[..., None]) -> None:
+    app.extensions.setdefault("portal_effects", {}).setdefault(event, []).append(effect)
+
+
+def announce(event: str, **details) -> None:
+    for effect in current_app.extensions.get("portal_effects", {}).get(event, ()):
+        effect(**details)

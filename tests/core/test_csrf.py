@@ -436,3 +436,50 @@ def test_every_post_route_refuses_a_missing_or_forged_csrf_token(app, world):
             checked += 1
     assert not problems, "\n".join(problems)
     assert checked >= len(rules) + 2 * len(workflow.KINDS)
+
+
+def _open_plan(w: World) -> str:
+    """A plan open for enrolment today (the demo plans' windows depend on the date)."""
+    from portal.core.time import local_today
+    from portal.insurance.models import InsurancePlan
+    from portal.insurance.plans_data import HOSPITAL_RULES
+
+    today = local_today()
+    code = f"T{next_number()}"
+    with w.app.app_context():
+        plan = InsurancePlan(
+            code=code,
+            family="hospital",
+            plan_year=today.year,
+            name="测试住院互助",
+            contribution=60,
+            coverage_start=today,
+            coverage_end=today + timedelta(days=365),
+            enrol_from=today - timedelta(days=1),
+            enrol_until=today + timedelta(days=30),
+        )
+        plan.rules = HOSPITAL_RULES
+        db.session.add(plan)
+        db.session.commit()
+    return code
+
+
+def _pending_enrolment(w: World) -> Case:
+    from portal.insurance import services
+    from portal.insurance.models import InsurancePlan
+
+    member, code = w.member(), _open_plan(w)
+    with w.app.app_context():
+        plan = db.session.scalar(select(InsurancePlan).where(InsurancePlan.code == code))
+        enrolment = services.enrol_self(db.session.get(User, member.id), plan)
+        db.session.commit()
+        public_id = enrolment.public_id
+    return Case(w.staff(), {"public_id": public_id}, {"reference": "收据1"})
+
+
+ENDPOINTS.update(
+    {
+        "insurance.enrol": lambda w: Case(w.member(), {"code": _open_plan(w)}, {"consent": "y"}),
+        "insurance.confirm_payment": _pending_enrolment,
+    }
+)

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from portal.accounts import services as accounts
 from portal.core import workflow
 from portal.core.i18n import lazy_gettext as _l
+from portal.core.registry import announce
 from portal.core.time import local_today
 from portal.core.validators import InvalidInput, clean_line, normalise_name, parse_id_number
 from portal.extensions import db
@@ -178,3 +179,4 @@ def on_membership_approved(application: MembershipApplication, reviewer) -> None
         membership.left_at = membership.left_reason = None
         record_event(membership, "rejoined", actor=reviewer, application=application, to_union=application.union)
     db.session.flush()
+    announce("membership.joined", user=user, occupation=application.employment_type, actor=reviewer)
