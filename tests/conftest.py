@@ -368,6 +368,45 @@ def _file_aid(f: _Factories, union, name):
     return member, application
 
 
+def _file_insurance_claim(f: _Factories, union, name):
+    """An insurance claim: a member covered (from 200 days ago, no waiting period) by a plan of
+    their own, a hospital stay ten days ago with one document, sent."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from portal.accounts.models import User
+    from portal.core.time import local_today
+    from portal.insurance import claims, services
+    from portal.insurance.models import InsurancePlan
+    from portal.insurance.plans_data import HOSPITAL_RULES
+    from tests.aid.conftest import add_document
+    from tests.insurance.conftest import claim_details
+
+    member = db.session.get(User, f.member_of(union, name).id)
+    today = local_today()
+    plan = InsurancePlan(
+        code=f"K{next_number()}",
+        family="hospital",
+        plan_year=today.year,
+        name="测试住院互助",
+        contribution=60,
+        coverage_start=today - timedelta(days=200),
+        coverage_end=today + timedelta(days=165),
+        enrol_from=today - timedelta(days=1),
+        enrol_until=today + timedelta(days=30),
+    )
+    plan.rules = replace(HOSPITAL_RULES, waiting_days=0)
+    db.session.add(plan)
+    enrolment = services.enrol_self(member, plan)
+    confirmer = db.session.get(User, f.make_user("admin").id)
+    services.confirm_payment(enrolment, confirmer, today=plan.coverage_start)
+    claim = claims.draft_claim(member, enrolment, claim_details(today - timedelta(days=10)))
+    add_document(claim, member)
+    claims.submit_claim(claim, member)
+    db.session.commit()
+    return member, claim
+
+
 # kind name → how to file an open (submitted) application of that kind to a union, through the
 # kind's own services: (factories, union, applicant's name) → (applicant, application).
 # A kind registered in portal.core.workflow.KINDS without an entry here fails the tests that
@@ -377,6 +416,7 @@ KIND_MAKERS = {
     "transfer": _file_transfer,
     "identity_change": _file_identity_change,
     "aid": _file_aid,
+    "insurance_claim": _file_insurance_claim,
 }
 
 

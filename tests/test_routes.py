@@ -86,6 +86,14 @@ GET_MATRIX = {
     "/insurance/plans/<code>/enrol": (LOGIN, 404, 404, 404),
     "/insurance/staff/payments": (LOGIN, 403, 200, 200),
     "/insurance/staff/enrolments/<public_id>/confirm": (LOGIN, 403, 404, 404),
+    "/insurance/claims/new": (LOGIN, 404, 404, 404),  # no cover named
+    "/insurance/claims/<public_id>": (LOGIN, 404, 404, 404),
+    "/insurance/claims/<public_id>/documents/<file_id>": (LOGIN, 404, 404, 404),
+    "/insurance/claims/<public_id>/withdraw": (LOGIN, 404, 404, 404),
+    "/insurance/staff/claims/<public_id>/documents/<file_id>": (LOGIN, 403, 404, 404),
+    "/insurance/staff/enrol": (LOGIN, 403, 200, 200),  # no plans here: the empty state
+    "/insurance/staff/import": (LOGIN, 403, 200, 200),
+    "/insurance/staff/roster.xlsx": (LOGIN, 403, 404, 404),  # no plan to export
     "/api/v1/insurance/plans": (200, 200, 200, 200),
     "/api/v1/insurance/plans/<code>/estimate": (404, 404, 404, 404),
 }
@@ -110,6 +118,10 @@ POST_ONLY = {
     "/aid/staff/cases/<public_id>/recheck",
     "/aid/staff/cases/<public_id>/close",
     "/staff/calendar/<day>/delete",
+    "/insurance/claims/<public_id>/documents",
+    "/insurance/claims/<public_id>/submit",
+    "/insurance/claims/<public_id>/reply",
+    "/insurance/staff/claims/<public_id>/approve",
 }
 ROLES = ("anonymous", "worker", "staff", "admin")
 MAX_PAGE_BYTES = 60 * 1024

@@ -4,7 +4,7 @@ workflow with a payout anyone can check (``rules``)."""
 
 def init_app(app) -> None:
     from portal.core.demo import register_seeder
-    from portal.insurance import demo, models  # noqa: F401  (register the tables)
+    from portal.insurance import demo, kind, models  # noqa: F401  (register the tables)
 
     from portal.core.i18n import lazy_gettext as _l
     from portal.core.registry import StaffLink, Tile, register_effect, register_staff_link, register_tile
@@ -12,6 +12,7 @@ def init_app(app) -> None:
     from portal.insurance.views import bp
 
     app.register_blueprint(bp)
+    kind.register()
     register_tile(
         app, Tile(
             "insurance",
@@ -21,6 +22,9 @@ def init_app(app) -> None:
             "shield",
             50,
         )
+    )
+    register_staff_link(
+        app, StaffLink("insurance_enrol", _l("Enrol members in mutual cover"), "insurance.staff_enrol", "shield", 51)
     )
     register_staff_link(
         app,
@@ -37,6 +41,7 @@ def init_app(app) -> None:
 
     register_seeder(50, "mutual medical insurance: the demo plans", demo.seed_plans)
     register_seeder(55, "mutual medical insurance: 张伟 holds HOSP-2026", demo.seed_enrolments)
+    register_seeder(56, "mutual medical insurance: claims at every stage", demo.seed_claims)
 
     def give_accident_cover(user, occupation, actor):
         services.grant_with_membership(user, occupation, actor)

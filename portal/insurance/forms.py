@@ -3,8 +3,8 @@ confirming a contribution (staff, with the receipt's reference)."""
 
 from __future__ import annotations
 
-from wtforms import BooleanField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.core.forms import PortalForm
 from portal.core.i18n import lazy_gettext as _l
@@ -22,3 +22,59 @@ class ConfirmPaymentForm(PortalForm):
         _l("Receipt or transfer reference"),
         validators=[Optional(), Length(max=64, message=_l("At most %(max)d characters."))],
     )
+
+
+# --- Claims ------------------------------------------------------------------------------------------
+
+
+def _money(label, *, required=False):
+    from portal.core.forms import checked
+    from portal.core.validators import parse_money
+
+    def check(value):
+        parse_money(value, label=str(label), blank_is_zero=not required)
+
+    validators = [Length(max=20, message=_l("At most %(max)d characters."))]
+    if required:
+        validators.insert(0, InputRequired(_l("Please enter %(name)s.", name=label)))
+    return StringField(label, validators=[*validators, checked(check)], render_kw={"inputmode": "decimal"})
+
+
+class ClaimForm(PortalForm):
+    """A hospital stay's claim (a diagnosis or an accident uses the first date only)."""
+
+    started_on = DateField(_l("Admitted to hospital on"), validators=[InputRequired(_l("Please enter the date."))])
+    ended_on = DateField(_l("Left hospital on"), validators=[Optional()])
+    hospital = StringField(_l("Hospital"), validators=[Length(max=100, message=_l("At most %(max)d characters."))])
+    diagnosis = StringField(_l("Diagnosis"), validators=[Length(max=100, message=_l("At most %(max)d characters."))])
+    total_cost = _money(_l("Total cost (yuan)"))
+    public_paid = _money(_l("Paid by public medical insurance (统筹, yuan)"))
+    serious_paid = _money(_l("Paid by serious-illness insurance (大病, yuan)"))
+    excluded = _money(_l("Items outside the catalogue (目录外自费, yuan)"))
+    invoices = TextAreaField(
+        _l("Invoice numbers"),
+        validators=[Length(max=1000, message=_l("At most %(max)d characters."))],
+        render_kw={"rows": 2, "autocomplete": "off"},
+    )
+
+
+class ClaimReplyForm(PortalForm):
+    reply = TextAreaField(
+        _l("Your reply"), validators=[Length(max=500, message=_l("At most %(max)d characters."))], render_kw={"rows": 4}
+    )
+
+
+class PayoutForm(PortalForm):
+    paid_on = DateField(_l("Date paid"), validators=[InputRequired(_l("Please enter the date of payment."))])
+    method = SelectField(_l("How it was paid"), choices=[], validate_choice=False)
+    reference = StringField(
+        _l("Reference (voucher or transfer number)"),
+        validators=[Length(max=64, message=_l("At most %(max)d characters."))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        from portal.core.forms import choices
+        from portal.insurance.models import PAYMENT_METHOD_LABELS
+
+        super().__init__(*args, **kwargs)
+        self.method.choices = choices(PAYMENT_METHOD_LABELS.items())

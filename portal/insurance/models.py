@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.core.db import UTCDateTime, one_of, utcnow
 from portal.core.i18n import current_language
 from portal.core.i18n import lazy_gettext as _l
+from portal.core.workflow import Application
 from portal.extensions import db
 from portal.insurance.rules import PlanRules
 
@@ -148,3 +149,102 @@ class InsuranceEnrolment(db.Model):
 
     def in_waiting_period(self, day: date) -> bool:
         return self.covered_from is not None and day < self.covered_from
+
+
+# --- Claims ----------------------------------------------------------------------------------------
+
+EVENTS = ("hospital", "diagnosis", "accident")
+EVENT_LABELS = {"hospital": _l("Hospital stay"), "diagnosis": _l("Diagnosis"), "accident": _l("Accident")}
+PAYMENT_METHODS = ("bank", "cash", "wechat", "alipay")
+PAYMENT_METHOD_LABELS = {
+    "bank": _l("Bank transfer"),
+    "cash": _l("Cash"),
+    "wechat": _l("WeChat Pay"),
+    "alipay": _l("Alipay"),
+}
+
+
+class InsuranceClaim(Application):
+    """理赔申请: a member claims under a plan they hold, for one hospital stay, diagnosis or accident.
+
+    Stages (``insurance.kind``): the member's grassroots union checks the documents; the county
+    union approves the payout — worked out again at that moment by ``rules.estimate`` against what
+    is left of the member's annual cap — and records the payment. ``payout`` and its lines are kept
+    as approved, so the member reads the calculation that was paid."""
+
+    __tablename__ = "insurance_claims"
+    __mapper_args__ = {"polymorphic_identity": "insurance_claim"}
+    __table_args__ = (
+        db.CheckConstraint(one_of("event", EVENTS), name="event_known"),
+        db.CheckConstraint("ended_on >= started_on", name="dates_ordered"),
+        db.CheckConstraint(
+            "total_cost >= 0 AND public_paid >= 0 AND serious_paid >= 0 AND excluded >= 0", name="amounts_not_negative"
+        ),
+        db.CheckConstraint(
+            "payment_method IS NULL OR " + one_of("payment_method", PAYMENT_METHODS), name="payment_method_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("insurance_enrolments.id"), nullable=False, index=True)
+    event: Mapped[str] = mapped_column(String(16), nullable=False, default="hospital")
+    started_on: Mapped[date] = mapped_column(Date, nullable=False)  # admitted, diagnosed, the accident
+    ended_on: Mapped[date] = mapped_column(Date, nullable=False)  # discharged (the same day otherwise)
+    hospital: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    diagnosis: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    total_cost: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False, default=0)
+    public_paid: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False, default=0)  # 统筹
+    serious_paid: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False, default=0)  # 大病
+    excluded: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False, default=0)  # 目录外自费
+    eligible_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False, default=0)
+    estimate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))  # when sent, for information
+    payout: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))  # as approved
+    payout_before_cap: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    calculation_json: Mapped[str | None] = mapped_column(Text)  # the approved calculation's lines
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    payment_method: Mapped[str | None] = mapped_column(String(8))
+    payment_reference: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+
+    enrolment = relationship(InsuranceEnrolment, lazy="joined")
+    invoices = relationship(
+        "InsuranceClaimInvoice", order_by="InsuranceClaimInvoice.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def plan(self) -> InsurancePlan:
+        return self.enrolment.plan
+
+    @property
+    def event_label(self) -> str:
+        return str(EVENT_LABELS[self.event])
+
+    @property
+    def invoice_numbers(self) -> list[str]:
+        return [i.number for i in self.invoices]
+
+    @property
+    def capped(self) -> bool:
+        return self.payout is not None and self.payout_before_cap is not None and self.payout < self.payout_before_cap
+
+    @property
+    def calculation(self) -> list[str]:
+        return json.loads(self.calculation_json) if self.calculation_json else []
+
+    @property
+    def payment_method_label(self) -> str:
+        return str(PAYMENT_METHOD_LABELS[self.payment_method]) if self.payment_method else ""
+
+
+class InsuranceClaimInvoice(db.Model):
+    """An invoice (医疗收费票据) number on a claim. ``held`` is the number while the claim is open or
+    paid, NULL once it is rejected or withdrawn: unique, so one invoice is claimed once, even by two
+    claims sent at the same moment."""
+
+    __tablename__ = "insurance_claim_invoices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("insurance_claims.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    number: Mapped[str] = mapped_column(String(40), nullable=False)
+    held: Mapped[str | None] = mapped_column(String(40), unique=True)

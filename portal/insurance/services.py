@@ -29,6 +29,16 @@ def plans(*, active_only: bool = True) -> list[InsurancePlan]:
     return list(db.session.scalars(stmt))
 
 
+def hospital_plan_now(today: date | None = None) -> InsurancePlan | None:
+    """The hospital plan to point people to (the hardship-aid self-check's "consider mutual medical
+    cover"): one open for enrolment today, else the one covering today."""
+    today = today or local_today()
+    hospital = [p for p in plans() if p.family == "hospital"]
+    return next((p for p in hospital if p.open_for_enrolment(today)), None) or next(
+        (p for p in hospital if p.coverage_start <= today <= p.coverage_end), None
+    )
+
+
 def plan_by_code(code: str | None) -> InsurancePlan:
     plan = db.session.scalar(select(InsurancePlan).where(InsurancePlan.code == (code or "").strip().upper()))
     if plan is None:
@@ -74,12 +84,21 @@ def _membership(user):
     return membership if membership is not None and membership.is_active else None
 
 
-def refusal(user, plan: InsurancePlan, today: date, enrolment: InsuranceEnrolment | None = None) -> str | None:
+_LOOK_UP = object()
+
+
+def refusal(
+    user, plan: InsurancePlan, today: date, enrolment: InsuranceEnrolment | None = None, *, membership=_LOOK_UP
+) -> str | None:
+    """Why ``user`` may not enrol in ``plan`` today (a ``REFUSALS`` code), or None. ``membership``:
+    theirs, when the caller has it (bulk enrolment looks many up at once)."""
     if enrolment is not None and enrolment.status != "cancelled":
         return "enrolled"
     if plan.given_with == "membership":
         return "granted"
-    if _membership(user) is None:
+    if membership is _LOOK_UP:
+        membership = _membership(user)
+    if membership is None or not membership.is_active:
         return "not_member"
     sex = plan.rules.sex
     if sex is not None:
@@ -163,13 +182,35 @@ def renewed_without_gap(user_id: int, plan: InsurancePlan) -> bool:
     return db.session.scalar(stmt.limit(1)) is not None
 
 
-def _start_coverage(enrolment: InsuranceEnrolment, plan: InsurancePlan, today: date) -> None:
+def renewing_members(user_ids, plan: InsurancePlan) -> set[int]:
+    """Of ``user_ids``, those who renew ``plan`` without a gap (``renewed_without_gap``), in one query."""
+    day_before = plan.coverage_start - timedelta(days=1)
+    stmt = (
+        select(InsuranceEnrolment.user_id)
+        .join(InsurancePlan, InsurancePlan.id == InsuranceEnrolment.plan_id)
+        .where(
+            InsuranceEnrolment.user_id.in_(list(user_ids)),
+            InsuranceEnrolment.status == "active",
+            InsurancePlan.family == plan.family,
+            InsurancePlan.plan_year == plan.plan_year - 1,
+            InsuranceEnrolment.coverage_end >= day_before,
+        )
+    )
+    return set(db.session.scalars(stmt))
+
+
+def _start_coverage(
+    enrolment: InsuranceEnrolment, plan: InsurancePlan, today: date, *, renewing: bool | None = None
+) -> None:
     """Coverage from the later of the plan's start and today, to the plan's end; the waiting
-    period from there, unless the member renews without a gap."""
+    period from there, unless the member renews without a gap (``renewing``, when the caller
+    has looked it up for many members at once)."""
+    if renewing is None:
+        renewing = renewed_without_gap(enrolment.user_id, plan)
     enrolment.status = "active"
     enrolment.coverage_start = max(plan.coverage_start, today)
     enrolment.coverage_end = plan.coverage_end
-    enrolment.renewed = renewed_without_gap(enrolment.user_id, plan) and enrolment.coverage_start == plan.coverage_start
+    enrolment.renewed = renewing and enrolment.coverage_start == plan.coverage_start
     enrolment.covered_from = plan_rules.waiting_until(
         enrolment.coverage_start, plan.rules, renewed_without_gap=enrolment.renewed
     )
@@ -318,8 +359,12 @@ def line_text(line: plan_rules.Line, single_band: bool) -> str:
 
 
 def estimate_lines(estimate: plan_rules.Estimate) -> list[str]:
-    bands = [line for line in estimate.lines if line.kind == "band"]
-    return [line_text(line, single_band=len(bands) == 1 and bands[0].low == 0) for line in estimate.lines]
+    return estimate_lines_of(estimate.lines)
+
+
+def estimate_lines_of(lines) -> list[str]:
+    bands = [line for line in lines if line.kind == "band"]
+    return [line_text(line, single_band=len(bands) == 1 and bands[0].low == 0) for line in lines]
 
 
 def plan_summary(plan: InsurancePlan) -> dict:

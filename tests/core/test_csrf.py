@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -439,7 +439,10 @@ def test_every_post_route_refuses_a_missing_or_forged_csrf_token(app, world):
 
 
 def _open_plan(w: World) -> str:
-    """A plan open for enrolment today (the demo plans' windows depend on the date)."""
+    """A plan open for enrolment today (the demo plans' windows depend on the date), covering the
+    last 200 days, with no waiting period."""
+    from dataclasses import replace
+
     from portal.core.time import local_today
     from portal.insurance.models import InsurancePlan
     from portal.insurance.plans_data import HOSPITAL_RULES
@@ -453,12 +456,12 @@ def _open_plan(w: World) -> str:
             plan_year=today.year,
             name="测试住院互助",
             contribution=60,
-            coverage_start=today,
-            coverage_end=today + timedelta(days=365),
+            coverage_start=today - timedelta(days=200),
+            coverage_end=today + timedelta(days=165),
             enrol_from=today - timedelta(days=1),
             enrol_until=today + timedelta(days=30),
         )
-        plan.rules = HOSPITAL_RULES
+        plan.rules = replace(HOSPITAL_RULES, waiting_days=0)
         db.session.add(plan)
         db.session.commit()
     return code
@@ -477,9 +480,65 @@ def _pending_enrolment(w: World) -> Case:
     return Case(w.staff(), {"public_id": public_id}, {"reference": "收据1"})
 
 
+def _claim(stage: str, who: str, data: dict | None = None, with_file: bool = False) -> Callable[[World], Case]:
+    """A case on a claim of a member covered by an open plan, brought to ``stage`` ("draft",
+    "needs_info" or "payout_approval"), as ``who`` ("applicant" or "county")."""
+
+    def make(w: World) -> Case:
+        from portal.core.time import local_today
+        from portal.insurance import claims, services
+        from portal.insurance.models import InsurancePlan
+        from tests.aid.conftest import add_document
+        from tests.insurance.conftest import claim_details
+
+        member, code, county = w.member(), _open_plan(w), w.staff()
+        grassroots = w.reviewer("insurance_claim")
+        with w.app.app_context():
+            plan = db.session.scalar(select(InsurancePlan).where(InsurancePlan.code == code))
+            person = db.session.get(User, member.id)
+            enrolment = services.enrol_self(person, plan)
+            services.confirm_payment(enrolment, db.session.get(User, county.id), today=plan.coverage_start)
+            claim = claims.draft_claim(person, enrolment, claim_details(local_today() - timedelta(days=10)))
+            document = add_document(claim, person)
+            if stage != "draft":
+                claims.submit_claim(claim, person)
+                decision = "request_info" if stage == "needs_info" else "approve"
+                workflow.decide(claim, db.session.get(User, grassroots.id), decision, "请补充结算单。")
+            db.session.commit()
+            values = {"public_id": claim.public_id}
+            if with_file:
+                values["file_id"] = document.public_id
+        return Case(member if who == "applicant" else county, values, data or {})
+
+    return make
+
+
 ENDPOINTS.update(
     {
         "insurance.enrol": lambda w: Case(w.member(), {"code": _open_plan(w)}, {"consent": "y"}),
         "insurance.confirm_payment": _pending_enrolment,
+        "insurance.new_claim": lambda w: _new_claim(w),
+        "insurance.claim_upload": _claim("draft", "applicant"),
+        "insurance.submit_claim": _claim("draft", "applicant"),
+        "insurance.claim_reply": _claim("needs_info", "applicant", {"reply": "已补充。"}),
+        "insurance.withdraw_claim": _claim("draft", "applicant"),
+        "insurance.staff_enrol": lambda w: Case(
+            w.staff(), {}, {"plan": _open_plan(w), "ids": [str(w.member().id)], "paid_by": "union"}
+        ),
+        "insurance.staff_import": lambda w: Case(w.staff()),
+        "insurance.approve_claim": _claim(
+            "payout_approval", "county", {"paid_on": date.today().isoformat(), "method": "bank"}
+        ),
     }
 )
+
+
+def _new_claim(w: World) -> Case:
+    """The claim form posted by a covered member (its cover in the query string)."""
+    made = _claim("draft", "applicant")(w)
+    from portal.insurance.models import InsuranceClaim
+
+    with w.app.app_context():
+        claim = db.session.scalar(select(InsuranceClaim).where(InsuranceClaim.public_id == made.values["public_id"]))
+        cover = claim.enrolment.public_id
+    return Case(made.who, {}, {"cover": cover, "step": "preview", "started_on": date.today().isoformat()})

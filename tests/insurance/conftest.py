@@ -56,10 +56,65 @@ def today(monkeypatch):
     """Pages and services read "today" as 2026-12-05 (HOSP-2027 open, HOSP-2026 closed)."""
     from datetime import date
 
-    from portal.insurance import services
+    from portal.insurance import roster, services
     from portal.insurance.views import member
 
     day = date(2026, 12, 5)
-    monkeypatch.setattr(services, "local_today", lambda moment=None: day)
-    monkeypatch.setattr(member, "local_today", lambda moment=None: day)
+    for module in (services, member, roster):
+        monkeypatch.setattr(module, "local_today", lambda moment=None: day)
     return day
+
+
+@pytest.fixture
+def covered(people):
+    """The rider and the woman, covered by HOSP-2026 from 1 January 2026 (first enrolment: covered
+    for illness from 1 April), confirmed by the county union."""
+    from datetime import date
+
+    from portal.insurance import services
+
+    plan = next(p for p in services.plans() if p.code == "HOSP-2026")
+    held = {}
+    for who in ("rider", "woman"):
+        enrolment = services.enrol_self(people[who], plan, date(2025, 12, 10))
+        services.confirm_payment(enrolment, people["county"], today=date(2025, 12, 20))
+        held[who] = enrolment
+    db.session.commit()
+    return held
+
+
+def claim_details(start, end=None, *, total="20000", public="9000", serious="2000", excluded="1000", invoices=None):
+    """A hospital stay's details: by default eligible ¥8,000 (pays ¥3,750)."""
+    from decimal import Decimal
+
+    from portal.insurance.claims import ClaimDetails
+
+    return ClaimDetails(
+        started_on=start,
+        ended_on=end or start,
+        hospital="哈尔滨医科大学附属第一医院",
+        diagnosis="急性阑尾炎",
+        total_cost=Decimal(total),
+        public_paid=Decimal(public),
+        serious_paid=Decimal(serious),
+        excluded=Decimal(excluded),
+        invoices=list(invoices or [f"INV{next_invoice()}"]),
+    )
+
+
+_invoice_numbers = iter(range(100000, 10**9))
+
+
+def next_invoice() -> int:
+    return next(_invoice_numbers)
+
+
+def sent_claim(person, enrolment, details, today):
+    """A claim made, with one document, and sent (not committed)."""
+    from portal.insurance import claims
+    from tests.aid.conftest import add_document
+
+    claim = claims.draft_claim(person, enrolment, details, today)
+    add_document(claim, person, name="发票.png")
+    claims.submit_claim(claim, person, today)
+    return claim

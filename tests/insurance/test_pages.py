@@ -118,3 +118,22 @@ def test_a_confirmed_member_sees_cover_dates_and_the_waiting_period(app, client,
     html = page_text(client.get("/insurance"))
     assert "保障中" in html and "2027年1月1日" in html and "等待期至2027年4月1日" in html
     assert re.search(r"本年度剩余额度.{0,40}¥30,000\.00", html)
+
+
+def test_the_aid_self_check_points_to_the_hospital_plan(client, plans, today, monkeypatch):
+    """The hardship-aid self-check's "consider mutual medical cover" leads to the hospital plan."""
+    from datetime import date
+    from decimal import Decimal
+
+    from portal.aid.models import SubsistenceStandard
+    from tests.aid.test_check import FORM
+    from tests.helpers import csrf_token
+
+    with client.application.app_context():
+        db.session.add(
+            SubsistenceStandard(region_code="230110", area="urban", monthly_amount=Decimal("700"), effective_from=date(2025, 1, 1))
+        )
+        db.session.commit()
+    data = {**FORM, "household_size": "2", "income": "100000", "medical_spending": "31000", "education_spending": "4000"}
+    html = page_text(client.post("/aid/check", data={**data, "csrf_token": csrf_token(client, "/aid/check")}))
+    assert 'href="/insurance/plans/HOSP-2027"' in html  # open for enrolment on 5 December 2026

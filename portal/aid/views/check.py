@@ -69,6 +69,11 @@ def check():
             status = 422
     elif form.is_submitted():
         status = 400 if form.csrf_failed else 422
+    hospital_plan = None
+    if result is not None and result.outcome.suggest_insurance and "insurance.plan" in current_app.view_functions:
+        from portal.insurance.services import hospital_plan_now  # insurance installed: point to its plan
+
+        hospital_plan = hospital_plan_now()
     return render_template(
         "aid/check.html",
         title=_("Can I apply for hardship aid?"),
@@ -78,4 +83,5 @@ def check():
         is_member=_is_member(),
         shares=services.shares(),
         region_name=dict((c.value, c.label) for c in form.region.choices).get(form.region.data, ""),
+        hospital_plan=hospital_plan,
     ), status

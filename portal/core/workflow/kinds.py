@@ -63,6 +63,9 @@ class ApplicationKind:
     # ({"id_number": …}); None: the applicant's ID number (staff.services.reveal_sensitive).
     reveal: Callable[[Application], dict[str, str | None]] | None = None
     stages: tuple[Stage, ...] = (REVIEW,)
+    # Called when an application closes without approval ("rejected" or "withdrawn"): release what
+    # it held (a claim's invoice numbers).
+    on_close: Callable[[Application, str, object], None] = lambda application, state, actor: None
     # Called when an application moves on from one stage to the next (e.g. a notice is published).
     on_advance: Callable[[Application, Stage, Stage, object], None] = lambda application, old, new, actor: None
     # Refuses a move the kind's own data does not allow yet (raise a DomainError), e.g. approving a

@@ -146,6 +146,8 @@ def transition(
     )
     if to_state == "approved":
         application.kind_spec.on_approve(application, actor)
+    elif to_state in ("rejected", "withdrawn"):
+        application.kind_spec.on_close(application, to_state, actor)
     elif moved and action in ("approve", "elapse"):
         application.kind_spec.on_advance(application, from_stage, to_stage, actor)
     # The applicant hears of each state; of a move between stages only where the kind has words

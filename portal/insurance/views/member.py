@@ -25,6 +25,11 @@ def index():
     held = [o for o in offers if o.enrolment is not None and o.enrolment.status != "cancelled"]
     open_to_me = [o for o in offers if o.may_enrol]
     others = [o for o in offers if o not in held and not o.may_enrol]
+    my_claims = []
+    if current_user.is_authenticated:
+        from portal.core import workflow
+
+        my_claims = [a for a in workflow.applications_of(current_user) if a.kind == "insurance_claim"]
     return render_template(
         "insurance/index.html",
         title=_("Mutual medical insurance"),
@@ -33,6 +38,7 @@ def index():
         others=others,
         plans=plans,
         any_demo=any(plan.is_demo for plan in plans),
+        my_claims=my_claims,
     )
 
 
