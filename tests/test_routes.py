@@ -94,6 +94,9 @@ GET_MATRIX = {
     "/insurance/staff/enrol": (LOGIN, 403, 200, 200),  # no plans here: the empty state
     "/insurance/staff/import": (LOGIN, 403, 200, 200),
     "/insurance/staff/roster.xlsx": (LOGIN, 403, 404, 404),  # no plan to export
+    "/insurance/admin/plans": (LOGIN, 403, 403, 200),
+    "/insurance/admin/plans/new": (LOGIN, 403, 403, 200),
+    "/insurance/admin/plans/<code>/edit": (LOGIN, 403, 403, 404),
     "/api/v1/insurance/plans": (200, 200, 200, 200),
     "/api/v1/insurance/plans/<code>/estimate": (404, 404, 404, 404),
 }

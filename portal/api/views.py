@@ -162,7 +162,7 @@ def insurance_estimate(code: str):
     from portal.insurance import rules
     from portal.insurance import services as insurance
 
-    plan = insurance.plan_by_code(code)
+    code, plan_rules = insurance.rules_by_code(code)
     problems, values = [], {}
 
     def take(name, parse):
@@ -171,7 +171,7 @@ def insurance_estimate(code: str):
         except InvalidInput as exc:
             problems.append(str(exc.message))
 
-    lump_sum = plan.rules.benefit == "lump_sum"
+    lump_sum = plan_rules.benefit == "lump_sum"
     take(
         "eligible",
         lambda: parse_money(
@@ -187,5 +187,5 @@ def insurance_estimate(code: str):
         problems.append(_("The parameter %(name)s is required.", name="diagnosis"))
     if problems:
         return jsonify(error=problems[0], reasons=problems), 400
-    estimate = rules.estimate(plan.rules, values["eligible"], values["paid"], diagnosis=diagnosis)
-    return jsonify(insurance.estimate_json(plan, estimate))
+    estimate = rules.estimate(plan_rules, values["eligible"], values["paid"], diagnosis=diagnosis)
+    return jsonify(insurance.estimate_json(code, estimate))

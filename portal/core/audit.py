@@ -86,6 +86,32 @@ def record(
     return ev
 
 
+def record_many(action: str, subject_type: str, subjects, *, actor=None) -> None:
+    """Audit events of one ``action`` about many rows inserted in bulk: ``subjects`` are
+    (id, union id, to state) triples. One INSERT for them all (a spreadsheet import of 10,000)."""
+    from sqlalchemy import insert
+
+    now = utcnow()
+    ip = request.remote_addr if has_request_context() else None
+    rows = [
+        {
+            "occurred_at": now,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": str(ident),
+            "actor_id": getattr(actor, "id", None),
+            "union_id": union_id,
+            "from_state": None,
+            "to_state": to_state,
+            "note": None,
+            "ip_address": ip,
+        }
+        for ident, union_id, to_state in subjects
+    ]
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)
+
+
 def events_for(subject) -> list[AuditEvent]:
     stmt = (
         select(AuditEvent)

@@ -185,7 +185,9 @@ def fmt_amount(amount) -> str:
     line: "超过起付线部分 7,500.00 × 50% = 3,750.00")."""
     if amount is None:
         return ""
-    return format_decimal(Decimal(str(amount)), format="#,##0.00")
+    # Both languages group with "," and mark the fen with ".": Python's own formatting, which is
+    # ten times quicker than Babel's pattern (five of these make an estimate's lines).
+    return f"{Decimal(str(amount)):,.2f}"
 
 
 def fmt_percent(rate) -> str:

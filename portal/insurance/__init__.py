@@ -24,6 +24,9 @@ def init_app(app) -> None:
         )
     )
     register_staff_link(
+        app, StaffLink("insurance_plans", _l("Insurance plans"), "insurance.admin_plans", "doc", 92, roles=("admin",))
+    )
+    register_staff_link(
         app, StaffLink("insurance_enrol", _l("Enrol members in mutual cover"), "insurance.staff_enrol", "shield", 51)
     )
     register_staff_link(

@@ -78,3 +78,45 @@ class PayoutForm(PortalForm):
 
         super().__init__(*args, **kwargs)
         self.method.choices = choices(PAYMENT_METHOD_LABELS.items())
+
+
+# --- The admin's plans -------------------------------------------------------------------------------
+
+
+class PlanForm(PortalForm):
+    code = StringField(_l("Plan code"), validators=[InputRequired(_l("Please enter the plan code.")), Length(max=32)])
+    name = StringField(_l("Name (Chinese)"), validators=[InputRequired(_l("Please enter the plan's name.")), Length(max=100)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=100)])
+    family = SelectField(_l("Kind of plan"), choices=[], validate_choice=False)
+    plan_year = StringField(_l("Plan year"), validators=[InputRequired(_l("A year from 2000 to 2100."))])
+    contribution = StringField(_l("Contribution a year (yuan)"), validators=[Optional(), Length(max=20)])
+    coverage_start = DateField(_l("Cover starts"), validators=[InputRequired(_l("Please enter the date."))])
+    coverage_end = DateField(_l("Cover ends"), validators=[InputRequired(_l("Please enter the date."))])
+    enrol_from = DateField(_l("Enrolment opens"), validators=[InputRequired(_l("Please enter the date."))])
+    enrol_until = DateField(_l("Enrolment closes"), validators=[InputRequired(_l("Please enter the date."))])
+    given_with = SelectField(_l("How members join"), choices=[], validate_choice=False)
+    is_active = BooleanField(_l("Offered to members"))
+    benefit = SelectField(_l("What it pays"), choices=[], validate_choice=False)
+    deductible = StringField(_l("Deductible per event (yuan)"), validators=[Optional(), Length(max=20)])
+    bands = TextAreaField(
+        _l("Bands above the deductible"), validators=[Optional(), Length(max=500)], render_kw={"rows": 4}
+    )
+    annual_cap = StringField(_l("Yearly limit per member (yuan)"), validators=[Optional(), Length(max=20)])
+    lump_sum = StringField(_l("Lump sum (yuan)"), validators=[Optional(), Length(max=20)])
+    diseases = StringField(_l("Diseases it pays for"), validators=[Optional(), Length(max=500)])
+    waiting_days = StringField(_l("Waiting period (days)"), validators=[Optional(), Length(max=4)])
+    claim_days = StringField(_l("Claim within (days)"), validators=[Optional(), Length(max=4)])
+    sex = SelectField(_l("Who may join"), choices=[], validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        from portal.core.forms import choices
+
+        super().__init__(*args, **kwargs)
+        self.family.choices = choices(
+            [("hospital", _l("Hospital stays")), ("female", _l("Women's illnesses")), ("accident", _l("Accidents"))]
+        )
+        self.given_with.choices = choices(
+            [("none", _l("Members enrol")), ("membership", _l("Given with membership to new-employment-form workers"))]
+        )
+        self.benefit.choices = choices([("bands", _l("A share of the eligible amount")), ("lump_sum", _l("A lump sum"))])
+        self.sex.choices = choices([("", _l("Everyone")), ("F", _l("Women")), ("M", _l("Men"))])

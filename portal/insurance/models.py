@@ -36,6 +36,20 @@ def _public_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+_RULES: dict[str, PlanRules] = {}
+
+
+def rules_from_json(text: str) -> PlanRules:
+    """A plan's stored rules, read once per process for each text (plans are few, and their rules
+    are immutable values)."""
+    rules = _RULES.get(text)
+    if rules is None:
+        if len(_RULES) > 256:
+            _RULES.clear()
+        rules = _RULES[text] = PlanRules.from_data(json.loads(text))
+    return rules
+
+
 class InsurancePlan(db.Model):
     """A plan for one plan year. Next year's plan is a new row (HOSP-2027 beside HOSP-2026); plans
     of one ``family`` in consecutive years make a renewal without a gap."""
@@ -69,11 +83,7 @@ class InsurancePlan(db.Model):
 
     @property
     def rules(self) -> PlanRules:
-        cached = self.__dict__.get("_rules")
-        if cached is None or cached[0] != self.rules_json:
-            cached = (self.rules_json, PlanRules.from_data(json.loads(self.rules_json)))
-            self.__dict__["_rules"] = cached
-        return cached[1]
+        return rules_from_json(self.rules_json)
 
     @rules.setter
     def rules(self, value: PlanRules) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.core import audit, scope
@@ -26,7 +26,7 @@ from portal.core.masking import mask_phone
 from portal.core.time import local_today
 from portal.extensions import db
 from portal.insurance import services
-from portal.insurance.models import InsuranceEnrolment, InsurancePlan
+from portal.insurance.models import InsuranceEnrolment, InsurancePlan, _public_id
 
 CHUNK = 500
 ERRORS_SHOWN = 200
@@ -114,11 +114,11 @@ def _check_plan(plan: InsurancePlan, today: date) -> None:
         raise NotAllowed(services.REFUSALS["not_open"])
 
 
-def _staff_enrolment(
-    staff, plan: InsurancePlan, user, membership, *, paid_by: str, today: date, source: str, renewing=None
-) -> InsuranceEnrolment:
-    """A new enrolment by staff, checked and added to the session (not flushed). Paid by the
-    union: covered at once (the union pays); paid by the member: 待缴费 until confirmed."""
+def _staff_enrolment_values(
+    staff, plan: InsurancePlan, user, membership, *, paid_by: str, today: date, source: str, renewing: bool
+) -> dict:
+    """A new enrolment by staff, checked, as column values. Paid by the union: covered at once
+    (the union pays); paid by the member: 待缴费 until the contribution is confirmed."""
     if membership is None or membership.status != "active":
         raise NotAllowed(services.REFUSALS["not_member"])
     if not scope.may_act_on(staff, membership.union):
@@ -129,22 +129,28 @@ def _staff_enrolment(
     if paid_by not in ("union", "self"):
         raise DomainError(_l("Paid by: the union or the member."))
     free = plan.contribution == 0
-    enrolment = InsuranceEnrolment(
-        user_id=user.id,
-        plan_id=plan.id,
-        union_id=membership.union_id,
-        paid_by="free" if free else paid_by,
-        source=source,
-        contribution=plan.contribution,
-        enrolled_by_id=staff.id,
-    )
-    enrolment.plan = plan
-    db.session.add(enrolment)
+    values = {
+        "public_id": _public_id(),
+        "user_id": user.id,
+        "plan_id": plan.id,
+        "union_id": membership.union_id,
+        "status": "pending_payment",
+        "paid_by": "free" if free else paid_by,
+        "source": source,
+        "contribution": plan.contribution,
+        "enrolled_at": utcnow(),
+        "enrolled_by_id": staff.id,
+        "confirmed_at": None,
+        "confirmed_by_id": None,
+        "coverage_start": None,
+        "coverage_end": None,
+        "covered_from": None,
+        "renewed": False,
+    }
     if free or paid_by == "union":
-        services._start_coverage(enrolment, plan, today, renewing=renewing)
-        enrolment.confirmed_at, enrolment.confirmed_by_id = utcnow(), staff.id
-    audit.record("insurance.enrolled", enrolment, actor=staff, union_id=enrolment.union_id, to_state=enrolment.status)
-    return enrolment
+        values.update(services.coverage_values(plan, today, renewing=renewing))
+        values.update(confirmed_at=utcnow(), confirmed_by_id=staff.id)
+    return values
 
 
 def enrol_by_staff(
@@ -152,11 +158,19 @@ def enrol_by_staff(
 ) -> InsuranceEnrolment:
     """Enrol one member of the staff member's unions (in a savepoint: a member enrolled meanwhile
     is refused, not a failed transaction)."""
+    renewing = user.id in services.renewing_members([user.id], plan)
+    values = _staff_enrolment_values(
+        staff, plan, user, membership, paid_by=paid_by, today=today, source=source, renewing=renewing
+    )
+    enrolment = InsuranceEnrolment(**values)
     try:
         with db.session.begin_nested():
-            return _staff_enrolment(staff, plan, user, membership, paid_by=paid_by, today=today, source=source)
+            db.session.add(enrolment)
+            db.session.flush()
     except IntegrityError:
         raise DomainError(services.REFUSALS["enrolled"]) from None
+    audit.record("insurance.enrolled", enrolment, actor=staff, union_id=enrolment.union_id, to_state=enrolment.status)
+    return enrolment
 
 
 @dataclass
@@ -329,6 +343,7 @@ def _import_chunk(staff, chunk, columns, result: ImportResult, today: date) -> N
     }
     plans: dict[str, InsurancePlan | None] = {}
     renewing: dict[int, set[int]] = {}  # plan id → members renewing it without a gap
+    rows: list[dict] = []
     for number, phone, id_hash, code, paid_text in parsed:
         user = by_phone.get(phone) if phone else by_hash.get(id_hash)
         if user is None:
@@ -351,25 +366,38 @@ def _import_chunk(staff, chunk, columns, result: ImportResult, today: date) -> N
             renewing[plan.id] = services.renewing_members(user_ids, plan)
         try:
             _check_plan(plan, today)
-            _staff_enrolment(
-                staff,
-                plan,
-                user,
-                members.get(user.id),
-                paid_by=paid_by,
-                today=today,
-                source="import",
-                renewing=user.id in renewing[plan.id],
+            rows.append(
+                _staff_enrolment_values(
+                    staff,
+                    plan,
+                    user,
+                    members.get(user.id),
+                    paid_by=paid_by,
+                    today=today,
+                    source="import",
+                    renewing=user.id in renewing[plan.id],
+                )
             )
             held.add((user.id, plan.id))
-            result.enrolled += 1
         except DomainError as exc:
             result.error(number, exc.message)
+    if not rows:
+        return
+    # The chunk's enrolments in one INSERT (their ids back, in order), then their audit events.
     try:
         with db.session.begin_nested():
-            db.session.flush()  # the chunk's enrolments and audit events, together
+            ids = db.session.scalars(
+                insert(InsuranceEnrolment).returning(InsuranceEnrolment.id, sort_by_parameter_order=True), rows
+            ).all()
     except IntegrityError:  # someone enrolled one of these members at the same moment
         raise BadFile(_l("Someone else enrolled some of these members meanwhile. Please send the file again.")) from None
+    audit.record_many(
+        "insurance.enrolled",
+        InsuranceEnrolment.__tablename__,
+        [(ident, row["union_id"], row["status"]) for ident, row in zip(ids, rows, strict=True)],
+        actor=staff,
+    )
+    result.enrolled += len(rows)
 
 
 # --- Export ----------------------------------------------------------------------------------------

@@ -39,6 +39,25 @@ def hospital_plan_now(today: date | None = None) -> InsurancePlan | None:
     )
 
 
+def rules_by_code(code: str | None) -> tuple[str, plan_rules.PlanRules]:
+    """(code, rules) of a plan, for the estimate API: two columns on the session's connection, no
+    ORM object (the API's answer is worked out from the rules alone)."""
+    from portal.insurance.models import rules_from_json
+
+    row = (
+        db.session.connection()
+        .execute(
+            select(InsurancePlan.code, InsurancePlan.rules_json).where(
+                InsurancePlan.code == (code or "").strip().upper(), InsurancePlan.is_active.is_(True)
+            )
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound(_l("There is no plan with this code."))
+    return row[0], rules_from_json(row[1])
+
+
 def plan_by_code(code: str | None) -> InsurancePlan:
     plan = db.session.scalar(select(InsurancePlan).where(InsurancePlan.code == (code or "").strip().upper()))
     if plan is None:
@@ -199,21 +218,28 @@ def renewing_members(user_ids, plan: InsurancePlan) -> set[int]:
     return set(db.session.scalars(stmt))
 
 
+def coverage_values(plan: InsurancePlan, today: date, *, renewing: bool) -> dict:
+    """An enrolment's cover once its contribution is in: from the later of the plan's start and
+    today, to the plan's end; the waiting period from there, unless the member renews without a
+    gap (held the family's plan the year before, up to the day before)."""
+    start = max(plan.coverage_start, today)
+    renewed = renewing and start == plan.coverage_start
+    return {
+        "status": "active",
+        "coverage_start": start,
+        "coverage_end": plan.coverage_end,
+        "renewed": renewed,
+        "covered_from": plan_rules.waiting_until(start, plan.rules, renewed_without_gap=renewed),
+    }
+
+
 def _start_coverage(
     enrolment: InsuranceEnrolment, plan: InsurancePlan, today: date, *, renewing: bool | None = None
 ) -> None:
-    """Coverage from the later of the plan's start and today, to the plan's end; the waiting
-    period from there, unless the member renews without a gap (``renewing``, when the caller
-    has looked it up for many members at once)."""
     if renewing is None:
         renewing = renewed_without_gap(enrolment.user_id, plan)
-    enrolment.status = "active"
-    enrolment.coverage_start = max(plan.coverage_start, today)
-    enrolment.coverage_end = plan.coverage_end
-    enrolment.renewed = renewing and enrolment.coverage_start == plan.coverage_start
-    enrolment.covered_from = plan_rules.waiting_until(
-        enrolment.coverage_start, plan.rules, renewed_without_gap=enrolment.renewed
-    )
+    for name, value in coverage_values(plan, today, renewing=renewing).items():
+        setattr(enrolment, name, value)
 
 
 def confirm_payment(enrolment: InsuranceEnrolment, staff, *, reference: str = "", today: date | None = None) -> None:
@@ -396,10 +422,10 @@ def plan_summary(plan: InsurancePlan) -> dict:
     }
 
 
-def estimate_json(plan: InsurancePlan, estimate: plan_rules.Estimate) -> dict:
+def estimate_json(code: str, estimate: plan_rules.Estimate) -> dict:
     texts = estimate_lines(estimate)
     return {
-        "plan": plan.code,
+        "plan": code,
         "payout": str(estimate.payout),
         "before_cap": str(estimate.before_cap),
         "capped": estimate.capped,

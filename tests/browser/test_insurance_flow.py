@@ -150,3 +150,29 @@ def test_claim_with_papers_and_a_live_estimate_then_two_stage_approval(app, new_
     expect(page.locator("#payout .estimate-total")).to_contain_text("¥3,750.00")
     shot(page, "insurance-9-paid")
     assert_no_serious_axe_problems(page, "insurance claim paid")
+
+
+def test_the_staff_roster_and_the_admin_plan_form_at_390(new_context, insured, today):  # noqa: F811
+    """Ticking members from the roster, and the admin's plan form: usable at 390 px, no sideways
+    scrolling, no serious axe findings."""
+    staff_page = new_context().new_page()
+    sign_in(staff_page, insured["county"])
+    staff_page.goto("/staff")
+    staff_page.get_by_role("link", name=re.compile("互助保障会员参保")).click()
+    expect(staff_page.locator(".review-row")).to_have_count(2)
+    staff_page.get_by_label("选择王骑手").check()
+    shot(staff_page, "insurance-10-roster")
+    assert_no_serious_axe_problems(staff_page, "insurance roster")
+    assert staff_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    staff_page.once("dialog", lambda dialog: dialog.accept())
+    staff_page.get_by_role("button", name="为勾选的会员参保").click()
+    expect(staff_page.locator(".flash-success")).to_contain_text("已参保1人")
+
+    admin_page = new_context().new_page()
+    sign_in(admin_page, insured["admin"])
+    admin_page.goto("/insurance/admin/plans")
+    admin_page.locator(".list-item", has_text="HOSP-2026").get_by_role("link", name="新建下一年度版本").click()
+    expect(admin_page.get_by_label(label("项目编号"))).to_have_value("HOSP-2027")
+    shot(admin_page, "insurance-11-admin-plan-form")
+    assert_no_serious_axe_problems(admin_page, "insurance admin plan form")
+    assert admin_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -467,6 +467,24 @@ def _open_plan(w: World) -> str:
     return code
 
 
+_PLAN_FORM = {
+    "name": "测试住院互助",
+    "family": "hospital",
+    "plan_year": "2027",
+    "contribution": "60",
+    "coverage_start": "2027-01-01",
+    "coverage_end": "2027-12-31",
+    "enrol_from": "2026-12-01",
+    "enrol_until": "2027-01-31",
+    "given_with": "none",
+    "is_active": "y",
+    "benefit": "bands",
+    "deductible": "500",
+    "bands": "10000 50%\n以上 60%",
+    "annual_cap": "30000",
+}
+
+
 def _pending_enrolment(w: World) -> Case:
     from portal.insurance import services
     from portal.insurance.models import InsurancePlan
@@ -526,6 +544,8 @@ ENDPOINTS.update(
             w.staff(), {}, {"plan": _open_plan(w), "ids": [str(w.member().id)], "paid_by": "union"}
         ),
         "insurance.staff_import": lambda w: Case(w.staff()),
+        "insurance.admin_new_plan": lambda w: Case(w.admin(), {}, {**_PLAN_FORM, "code": f"N{next_number()}"}),
+        "insurance.admin_edit_plan": lambda w: Case(w.admin(), {"code": (code := _open_plan(w))}, {**_PLAN_FORM, "code": code}),
         "insurance.approve_claim": _claim(
             "payout_approval", "county", {"paid_on": date.today().isoformat(), "method": "bank"}
         ),

@@ -160,3 +160,19 @@ def test_nobody_else_opens_a_members_claim(app, client, insured, cover, claim_to
 def test_a_claim_cannot_be_made_on_someone_elses_cover(client, insured, cover, claim_today):
     login_as(client, insured["woman"])
     assert client.get(f"/insurance/claims/new?cover={cover}").status_code == 404
+
+
+@pytest.mark.parametrize(("who", "status"), [("county", 403), ("county_other", 404), ("woman", 403)])
+def test_only_the_members_grassroots_union_checks_the_documents(app, client, insured, cover, claim_today, who, status):
+    public_id = _sent_claim(client, insured, cover)
+    login_as(client, insured[who])
+    url = f"/staff/reviews/{public_id}/decide"
+    r = post_form(client, url, {"decision": "approve"}, token_from="/")
+    assert r.status_code == status
+    with app.app_context():
+        claim = db.session.scalar(select(InsuranceClaim).where(InsuranceClaim.public_id == public_id))
+        assert claim.stage == "document_check"
+
+
+def test_the_accident_plan_names_its_death_and_disability_benefit(client, plans):
+    assert "意外身故或完全残疾：¥20,000.00" in page_text(client.get("/insurance/plans/NEF-ACCIDENT"))

@@ -148,3 +148,20 @@ def test_the_roster_export_masks_id_numbers_and_stays_in_scope(app, client, insu
 def test_workers_are_refused_the_staff_enrolment_pages(client, insured, plans, url):
     login_as(client, insured["rider"])
     assert client.get(url).status_code == 403
+
+
+def test_every_staff_enrolment_is_audited_by_its_own_id(app, client, insured, today):
+    """The audit trail names each enrolment (ticked or imported), with who enrolled it."""
+    from portal.core.audit import AuditEvent
+
+    login_as(client, insured["county"])
+    post_form(client, "/insurance/staff/enrol?plan=HOSP-2027", {"ids": [str(insured["rider"].id)]})
+    _upload(client, [["手机号", "项目编号"], [insured["woman"].phone, "HOSP-2027"]])
+    with app.app_context():
+        enrolments = {
+            str(e.id): e for e in db.session.scalars(select(InsuranceEnrolment).where(InsuranceEnrolment.source != "membership"))
+        }
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "insurance.enrolled")).all()
+        assert len(enrolments) == 2 and {e.subject_id for e in events} == set(enrolments)
+        assert {e.actor_id for e in events} == {insured["county"].id}
+        assert all(e.union_id == enrolments[e.subject_id].union_id for e in events)
