@@ -12,7 +12,8 @@ from tests.helpers import valid_id_number
 
 
 @pytest.fixture
-def plans(app):
+def plans(app, today):
+    """The demo plans, on 5 December 2026 (``today``): their years are fixed, the tests' dates too."""
     from portal.insurance import demo
 
     with app.app_context():
