@@ -29,7 +29,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     _init_extensions(app)
 
-    from portal.core import assets, audit, files, notify, time, web  # noqa: F401  (register their tables)
+    from portal.core import assets, audit, capacity, files, notify, time, web  # noqa: F401  (register their tables)
     from portal.core import cli as core_cli
 
     web.init_app(app)
