@@ -9,7 +9,7 @@
    machine), served by gunicorn with one sync worker, as bench/pages.py does.
 2. Bulk enrolment from an .xlsx of --rows members (10,000) in < 30 s, memory bounded: --rows
    members of one grassroots union of 香坊区 are inserted in bulk, a sheet lists them (phone,
-   HOSP-2027, 工会), and ``insurance.roster.import_xlsx`` enrols them as the county's staff
+   HOSP-2027, 工会), and ``insurance.spreadsheets.import_xlsx`` enrols them as the county's staff
    (刘洋) would, then commits. Printed: the seconds, the enrolments made, and memory — Python's
    peak (tracemalloc) and the process's peak RSS before and after.
 """
@@ -19,21 +19,18 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pages import USER_AGENT, flask, free_port  # noqa: E402  (bench/pages.py: same set-up)
+from pages import USER_AGENT, bench_database, gunicorn  # noqa: E402  (bench/pages.py: same set-up)
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ESTIMATE = "/api/v1/insurance/plans/HOSP-2026/estimate?eligible_amount=8000"
 
 
@@ -62,7 +59,7 @@ def import_only(rows: int) -> None:
     from portal import create_app
     from portal.accounts.models import User
     from portal.extensions import db
-    from portal.insurance import roster
+    from portal.insurance import spreadsheets
     from portal.membership.models import Membership
     from portal.unions.models import Union
 
@@ -103,7 +100,7 @@ def import_only(rows: int) -> None:
         tracemalloc.start()
         start = time.perf_counter()
         with open(sheet_path, "rb") as stream:
-            result = roster.import_xlsx(staff, stream, all_or_nothing=True, today=date(2026, 12, 5))
+            result = spreadsheets.import_xlsx(staff, stream, all_or_nothing=True, today=date(2026, 12, 5))
         db.session.commit()
         seconds = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1] / 2**20
@@ -127,52 +124,21 @@ def import_only(rows: int) -> None:
 
 
 def measure(db: str, rows: int, pairs: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix="bench-insurance-"))
-    db_name = None
-    if db == "sqlite":
-        url = f"sqlite:///{work / 'bench.db'}"
-    else:
-        db_name = f"bench_insurance_{os.getpid()}"
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", db_name], check=True)
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{db_name}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "PORTAL_INSTANCE_DIR": str(work / "instance"),
-        "RATELIMIT_ENABLED": "false",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    server = None
-    try:
-        flask(env, "db", "upgrade")
-        flask(env, "seed-demo")
-        port = free_port()
-        gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}"]
-        server = subprocess.Popen([*gunicorn, "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz").read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        for _ in range(20):
-            timed_get(port, "/healthz")
-            timed_get(port, ESTIMATE)
-        health, estimate = [], []
-        for _ in range(pairs):
-            health.append(timed_get(port, "/healthz"))
-            estimate.append(timed_get(port, ESTIMATE))
-        server.terminate()
-        server.wait(timeout=10)
-        server = None
+    with bench_database(db, "bench-insurance") as (env, _url):
+        with gunicorn(env) as (port, _base):
+            for _ in range(20):
+                timed_get(port, "/healthz")
+                timed_get(port, ESTIMATE)
+            health, estimate = [], []
+            for _ in range(pairs):
+                health.append(timed_get(port, "/healthz"))
+                estimate.append(timed_get(port, ESTIMATE))
         h, e = statistics.median(health), statistics.median(estimate)
         verdict = "ok" if e / h <= 1.5 else "MISSED"
-        print(f"\n{db}: estimate API p50 {e * 1000:.2f} ms, /healthz p50 {h * 1000:.2f} ms, "
-              f"ratio {e / h:.2f} (goal ≤ 1.5) {verdict}  [{pairs} interleaved pairs]")
+        print(
+            f"\n{db}: estimate API p50 {e * 1000:.2f} ms, /healthz p50 {h * 1000:.2f} ms, "
+            f"ratio {e / h:.2f} (goal ≤ 1.5) {verdict}  [{pairs} interleaved pairs]"
+        )
         child = subprocess.run(
             [sys.executable, __file__, "--import-only", "--rows", str(rows)],
             cwd=ROOT,
@@ -189,13 +155,6 @@ def measure(db: str, rows: int, pairs: int) -> None:
             f"{made['errors']} errors, in {made['seconds']} s (goal < 30 s) {verdict}; Python peak "
             f"{made['python_peak_mb']} MB, process peak RSS {made['rss_before_mb']} → {made['rss_after_mb']} MB"
         )
-    finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=10)
-        if db_name:
-            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", db_name])
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:

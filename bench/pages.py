@@ -35,6 +35,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +78,65 @@ def flask(env, *args):
         capture_output=True,
         text=True,
     )
+
+
+@contextmanager
+def bench_database(kind: str, prefix: str, *, keep: bool = False):
+    """A fresh database for a benchmark — a SQLite file in a temporary directory, or a throwaway
+    PostgreSQL database beside postgresql://postgres@127.0.0.1:5432 — migrated and loaded with the
+    demo data. Yields (env, url): the environment to run the app with. Removed afterwards unless
+    ``keep``."""
+    work = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+    db_name = None
+    if kind == "sqlite":
+        url = f"sqlite:///{work / 'bench.db'}"
+    else:
+        db_name = f"{prefix.replace('-', '_')}_{os.getpid()}"
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", db_name], check=True)
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{db_name}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PORTAL_INSTANCE_DIR": str(work / "instance"),
+        "RATELIMIT_ENABLED": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("REDIS_URL", None)
+    try:
+        flask(env, "db", "upgrade")
+        flask(env, "seed-demo")
+        yield env, url
+    finally:
+        if keep:
+            print(f"kept: DATABASE_URL={url}")
+        else:
+            if db_name:
+                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", db_name])
+            shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def gunicorn(env):
+    """The app under gunicorn with one sync worker (each request's own cost), once /healthz answers.
+    Yields (port, base URL)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen([*command, "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz").read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield port, base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def wrk(url: str, seconds: int, cookie: str | None) -> float:
@@ -136,26 +196,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
 
-    work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
-    db_name = None
-    if args.database == "sqlite":
-        url = f"sqlite:///{work / 'bench.db'}"
-    else:
-        db_name = f"bench_pages_{os.getpid()}"
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", db_name], check=True)
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{db_name}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "PORTAL_INSTANCE_DIR": str(work / "instance"),
-        "RATELIMIT_ENABLED": "false",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    server = None
-    try:
-        flask(env, "db", "upgrade")
-        flask(env, "seed-demo")
+    with bench_database(args.database, "bench-pages") as (env, _url):
         flask(env, "assets", "compress")
         station = subprocess.run(
             [
@@ -172,59 +213,43 @@ def main() -> None:
             capture_output=True,
             text=True,
         ).stdout.strip()
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1"]
-        gunicorn += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]
-        server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz").read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        cookie = sign_in(base)
-        visitor = visitor_cookie(base)
-        pages = [(label, path.format(station=station), signed_in) for label, path, signed_in in PAGES]
+        with gunicorn(env) as (_port, base):
+            _measure(args, base, station)
 
-        print(f"database: {args.database}   server: gunicorn, 1 sync worker   wrk -t1 -c1 -d{args.seconds}s")
-        print(f"rounds: {args.rounds} (interleaved)\n")
-        for _label, path, signed_in in pages:  # warm up every page once, and check it answers 200
-            wrk(base + path, 1, cookie if signed_in else visitor)
-        ratios: dict[str, list[float]] = {label: [] for label, _p, _s in pages}
-        rates: dict[str, list[float]] = {label: [] for label, _p, _s in pages}
-        health: list[float] = []
-        for _ in range(args.rounds):
-            baseline = wrk(f"{base}/healthz", args.seconds, visitor)
-            health.append(baseline)
-            for label, path, signed_in in pages:
-                rate = wrk(base + path, args.seconds, cookie if signed_in else visitor)
-                rates[label].append(rate)
-                ratios[label].append(rate / baseline)
 
-        print(f"{'page':<22} {'path':<48} {'req/s':>7} {'÷ healthz':>9} {'HTML':>8} {'br':>7}  goal")
-        print(f"{'/healthz':<22} {'/healthz':<48} {statistics.median(health):7.0f} {1:9.2f}")
-        failed = 0
+def _measure(args, base: str, station: str) -> None:
+    cookie = sign_in(base)
+    visitor = visitor_cookie(base)
+    pages = [(label, path.format(station=station), signed_in) for label, path, signed_in in PAGES]
+
+    print(f"database: {args.database}   server: gunicorn, 1 sync worker   wrk -t1 -c1 -d{args.seconds}s")
+    print(f"rounds: {args.rounds} (interleaved)\n")
+    for _label, path, signed_in in pages:  # warm up every page once, and check it answers 200
+        wrk(base + path, 1, cookie if signed_in else visitor)
+    ratios: dict[str, list[float]] = {label: [] for label, _p, _s in pages}
+    rates: dict[str, list[float]] = {label: [] for label, _p, _s in pages}
+    health: list[float] = []
+    for _ in range(args.rounds):
+        baseline = wrk(f"{base}/healthz", args.seconds, visitor)
+        health.append(baseline)
         for label, path, signed_in in pages:
-            ratio = statistics.median(ratios[label])
-            raw, compressed = page_sizes(base, path, cookie if signed_in else visitor)
-            ok = ratio >= 0.5 and raw <= 60 * 1024
-            failed += not ok
-            print(
-                f"{label:<22} {path[:48]:<48} {statistics.median(rates[label]):7.0f} {ratio:9.2f} "
-                f"{raw / 1024:6.1f}KB {compressed / 1024:5.1f}KB  {'ok' if ok else 'MISSED'}"
-            )
-        print(f"\n{len(pages) - failed} of {len(pages)} pages meet the goal (≥ 0.5 × /healthz, ≤ 60 KB of HTML)")
-    finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=10)
-        if db_name:
-            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", db_name])
-        shutil.rmtree(work, ignore_errors=True)
+            rate = wrk(base + path, args.seconds, cookie if signed_in else visitor)
+            rates[label].append(rate)
+            ratios[label].append(rate / baseline)
+
+    print(f"{'page':<22} {'path':<48} {'req/s':>7} {'÷ healthz':>9} {'HTML':>8} {'br':>7}  goal")
+    print(f"{'/healthz':<22} {'/healthz':<48} {statistics.median(health):7.0f} {1:9.2f}")
+    failed = 0
+    for label, path, signed_in in pages:
+        ratio = statistics.median(ratios[label])
+        raw, compressed = page_sizes(base, path, cookie if signed_in else visitor)
+        ok = ratio >= 0.5 and raw <= 60 * 1024
+        failed += not ok
+        print(
+            f"{label:<22} {path[:48]:<48} {statistics.median(rates[label]):7.0f} {ratio:9.2f} "
+            f"{raw / 1024:6.1f}KB {compressed / 1024:5.1f}KB  {'ok' if ok else 'MISSED'}"
+        )
+    print(f"\n{len(pages) - failed} of {len(pages)} pages meet the goal (≥ 0.5 × /healthz, ≤ 60 KB of HTML)")
 
 
 if __name__ == "__main__":

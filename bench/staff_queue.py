@@ -37,15 +37,12 @@ import argparse
 import http.client
 import http.cookiejar
 import json
-import os
 import random
 import re
 import secrets
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -54,7 +51,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pages import USER_AGENT, flask, free_port  # noqa: E402  (bench/pages.py: same set-up)
+from pages import USER_AGENT, bench_database, gunicorn  # noqa: E402  (bench/pages.py: same set-up)
 
 PASSWORD = "Demo@2026"  # noqa: S105 (the demo accounts' password, see README)
 ACCOUNTS = [("county 香坊区", "13900000002"), ("admin", "13900000009")]
@@ -68,7 +65,6 @@ PAGES = [
 # to show what any page of a signed-in staff member costs before it does its own work.
 REFERENCE = ("reference: /me", "/me")
 GOAL = 3.0
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 # --- Loading the applications (runs in a child process with the app configured) -------------------
@@ -397,27 +393,8 @@ def shown_total(body: bytes) -> str:
 
 
 def measure(db: str, count: int, pairs: int, keep: bool) -> list[dict]:
-    work = Path(tempfile.mkdtemp(prefix="bench-staff-queue-"))
-    db_name = None
-    if db == "sqlite":
-        url = f"sqlite:///{work / 'bench.db'}"
-    else:
-        db_name = f"bench_staff_queue_{os.getpid()}"
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", db_name], check=True)
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{db_name}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "PORTAL_INSTANCE_DIR": str(work / "instance"),
-        "RATELIMIT_ENABLED": "false",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    server = None
     results = []
-    try:
-        flask(env, "db", "upgrade")
-        flask(env, "seed-demo")
+    with bench_database(db, "bench-staff-queue", keep=keep) as (env, _url):
         loaded = subprocess.run(
             [sys.executable, __file__, "--load-only", "--count", str(count)],
             cwd=ROOT,
@@ -433,62 +410,43 @@ def measure(db: str, count: int, pairs: int, keep: bool) -> list[dict]:
             f"{made['in_xiangfang']:,} in 香坊区), {made['applicants']:,} applicants, "
             f"{made['grassroots_unions']} grassroots unions; loaded in {made['seconds']} s"
         )
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1"]
-        gunicorn += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]
-        server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz").read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        cookies = {label: sign_in(base, phone) for label, phone in ACCOUNTS}
-        cases = [(account, label, path) for account, _phone in ACCOUNTS for label, path in PAGES]
-        cases.append((ACCOUNTS[0][0], *REFERENCE))
-        times = {case: [] for case in cases}
-        health = {case: [] for case in cases}
-        totals = {}
-        for case in cases:  # warm up, check each answers 200, read the total it shows
-            for _ in range(5):
-                _t, body = timed_get(port, case[2], cookies[case[0]])
-            totals[case] = shown_total(body)
-            timed_get(port, "/healthz", cookies[case[0]])
-        for _ in range(pairs):
-            for case in cases:
-                health[case].append(timed_get(port, "/healthz", cookies[case[0]])[0])
-                times[case].append(timed_get(port, case[2], cookies[case[0]])[0])
-        for case in cases:
-            page, baseline = statistics.median(times[case]), statistics.median(health[case])
-            results.append(
-                {
-                    "db": db,
-                    "account": case[0],
-                    "page": case[1],
-                    "path": case[2],
-                    "shown": totals[case],
-                    "p50_ms": page * 1000,
-                    "p90_ms": (statistics.quantiles(times[case], n=10)[-1] if pairs > 1 else page) * 1000,
-                    "healthz_ms": baseline * 1000,
-                    "ratio": page / baseline,
-                    "reference": case[1] == REFERENCE[0],
-                }
-            )
-        if keep:
-            print(f"kept: DATABASE_URL={url}")
-    finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=10)
-        if db_name and not keep:
-            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", db_name])
-        if not keep:
-            shutil.rmtree(work, ignore_errors=True)
+        with gunicorn(env) as (port, base):
+            _measure(db, port, base, pairs, results)
     return results
+
+
+def _measure(db: str, port: int, base: str, pairs: int, results: list) -> None:
+    cookies = {label: sign_in(base, phone) for label, phone in ACCOUNTS}
+    cases = [(account, label, path) for account, _phone in ACCOUNTS for label, path in PAGES]
+    cases.append((ACCOUNTS[0][0], *REFERENCE))
+    times = {case: [] for case in cases}
+    health = {case: [] for case in cases}
+    totals = {}
+    for case in cases:  # warm up, check each answers 200, read the total it shows
+        for _ in range(5):
+            _t, body = timed_get(port, case[2], cookies[case[0]])
+        totals[case] = shown_total(body)
+        timed_get(port, "/healthz", cookies[case[0]])
+    for _ in range(pairs):
+        for case in cases:
+            health[case].append(timed_get(port, "/healthz", cookies[case[0]])[0])
+            times[case].append(timed_get(port, case[2], cookies[case[0]])[0])
+    for case in cases:
+        page, baseline = statistics.median(times[case]), statistics.median(health[case])
+        results.append(
+            {
+                "db": db,
+                "account": case[0],
+                "page": case[1],
+                "path": case[2],
+                "shown": totals[case],
+                "p50_ms": page * 1000,
+                "p90_ms": (statistics.quantiles(times[case], n=10)[-1] if pairs > 1 else page) * 1000,
+                "healthz_ms": baseline * 1000,
+                "ratio": page / baseline,
+                "reference": case[1] == REFERENCE[0],
+            }
+        )
 
 
 def main() -> None:

@@ -371,36 +371,20 @@ def _file_aid(f: _Factories, union, name):
 def _file_insurance_claim(f: _Factories, union, name):
     """An insurance claim: a member covered (from 200 days ago, no waiting period) by a plan of
     their own, a hospital stay ten days ago with one document, sent."""
-    from dataclasses import replace
     from datetime import timedelta
 
     from portal.accounts.models import User
     from portal.core.time import local_today
     from portal.insurance import claims, services
-    from portal.insurance.models import InsurancePlan
-    from portal.insurance.plans_data import HOSPITAL_RULES
     from tests.aid.conftest import add_document
-    from tests.insurance.conftest import claim_details
+    from tests.insurance.conftest import claim_details, open_plan
 
     member = db.session.get(User, f.member_of(union, name).id)
-    today = local_today()
-    plan = InsurancePlan(
-        code=f"K{next_number()}",
-        family="hospital",
-        plan_year=today.year,
-        name="测试住院互助",
-        contribution=60,
-        coverage_start=today - timedelta(days=200),
-        coverage_end=today + timedelta(days=165),
-        enrol_from=today - timedelta(days=1),
-        enrol_until=today + timedelta(days=30),
-    )
-    plan.rules = replace(HOSPITAL_RULES, waiting_days=0)
-    db.session.add(plan)
+    plan = open_plan(f"K{next_number()}")
     enrolment = services.enrol_self(member, plan)
     confirmer = db.session.get(User, f.make_user("admin").id)
     services.confirm_payment(enrolment, confirmer, today=plan.coverage_start)
-    claim = claims.draft_claim(member, enrolment, claim_details(today - timedelta(days=10)))
+    claim = claims.draft_claim(member, enrolment, claim_details(local_today() - timedelta(days=10)))
     add_document(claim, member)
     claims.submit_claim(claim, member)
     db.session.commit()

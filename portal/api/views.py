@@ -147,9 +147,9 @@ def aid_check():
 @bp.route("/insurance/plans")
 def insurance_plans():
     """The mutual medical insurance plans, with their rules as data."""
-    from portal.insurance import services as insurance
+    from portal.insurance import estimates, services
 
-    return jsonify(plans=[insurance.plan_summary(plan) for plan in insurance.plans()])
+    return jsonify(plans=[estimates.plan_summary(plan) for plan in services.plans()])
 
 
 @bp.route("/insurance/plans/<code>/estimate")
@@ -159,10 +159,9 @@ def insurance_estimate(code: str):
     ``eligible_amount`` (yuan, required for plans that pay a share), ``paid_this_year`` (what the
     plan has already paid the member this plan year, default 0), ``diagnosis`` (lump-sum plans: one
     of the plan's diseases). Bad input: 400 with ``reasons``; an unknown plan: 404."""
-    from portal.insurance import rules
-    from portal.insurance import services as insurance
+    from portal.insurance import estimates, rules
 
-    code, plan_rules = insurance.rules_by_code(code)
+    code, plan_rules = estimates.rules_by_code(code)
     problems, values = [], {}
 
     def take(name, parse):
@@ -174,9 +173,7 @@ def insurance_estimate(code: str):
     lump_sum = plan_rules.benefit == "lump_sum"
     take(
         "eligible",
-        lambda: parse_money(
-            request.args.get("eligible_amount"), label="eligible_amount", blank_is_zero=lump_sum
-        ),
+        lambda: parse_money(request.args.get("eligible_amount"), label="eligible_amount", blank_is_zero=lump_sum),
     )
     take(
         "paid",
@@ -188,4 +185,4 @@ def insurance_estimate(code: str):
     if problems:
         return jsonify(error=problems[0], reasons=problems), 400
     estimate = rules.estimate(plan_rules, values["eligible"], values["paid"], diagnosis=diagnosis)
-    return jsonify(insurance.estimate_json(code, estimate))
+    return jsonify(estimates.estimate_json(code, estimate))

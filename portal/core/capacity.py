@@ -135,9 +135,7 @@ def _insert_claim(pool_id: int, holder: str, status: str, position: int | None) 
 
 def take(pool_id: int, holder: str, *, wait: bool = True) -> Place:
     """A place for ``holder`` if one is free, else a place in line (``wait``) or ``CapacityFull``."""
-    existing = db.session.scalar(
-        select(CapacityClaim.id).where(CapacityClaim.active_key == f"{pool_id}:{holder}")
-    )
+    existing = db.session.scalar(select(CapacityClaim.id).where(CapacityClaim.active_key == f"{pool_id}:{holder}"))
     if existing is not None:
         raise Conflict(_l("You have already booked this."))
     if _take_place(pool_id):

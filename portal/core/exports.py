@@ -1,4 +1,4 @@
-"""Exports people open in a spreadsheet (CSV now, .xlsx later): safe against formula injection.
+"""Exports people open in a spreadsheet (CSV, .xlsx): safe against formula injection.
 
 A cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return, which
 some spreadsheets skip before looking) is run as a formula by Excel, WPS and LibreOffice:
@@ -46,12 +46,36 @@ def csv_text(header: Iterable, rows: Iterable[Iterable]) -> str:
     return out.getvalue()
 
 
-def csv_response(filename: str, header: Iterable, rows: Iterable[Iterable]) -> Response:
-    """A CSV download; ``filename`` may be Chinese (RFC 5987 ``filename*``)."""
-    ascii_name = filename.encode("ascii", "ignore").decode() or "export.csv"
+def _download_headers(filename: str, fallback: str) -> dict:
+    """A download that is never cached; ``filename`` may be Chinese (RFC 5987 ``filename*``)."""
+    ascii_name = filename.encode("ascii", "ignore").decode() or fallback
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return {"Content-Disposition": disposition, "Cache-Control": "private, no-store"}
+
+
+def csv_response(filename: str, header: Iterable, rows: Iterable[Iterable]) -> Response:
+    """A CSV download."""
+    return Response(csv_text(header, rows), mimetype="text/csv", headers=_download_headers(filename, "export.csv"))
+
+
+def xlsx_bytes(sheet_name: str, header: Iterable, rows: Iterable[Iterable]) -> bytes:
+    """An .xlsx of one sheet, written row by row (openpyxl's write-only mode); every cell made safe."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(sheet_name[:31])
+    sheet.append([spreadsheet_safe(str(cell)) for cell in header])
+    for row in rows:
+        sheet.append([spreadsheet_safe(cell) for cell in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def xlsx_response(filename: str, header: Iterable, rows: Iterable[Iterable]) -> Response:
+    """An .xlsx download of one sheet."""
     return Response(
-        csv_text(header, rows),
-        mimetype="text/csv",
-        headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"},
+        xlsx_bytes(filename.rsplit(".", 1)[0], header, rows),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=_download_headers(filename, "export.xlsx"),
     )

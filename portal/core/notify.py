@@ -74,11 +74,7 @@ def notify(user, template: str, link: str | None = None, **params) -> Message:
 
 def unread_count_of(user_id):
     """The number of unread messages of ``user_id`` (a value or a column), as an expression."""
-    return (
-        select(func.count(Message.id))
-        .where(Message.user_id == user_id, Message.read_at.is_(None))
-        .scalar_subquery()
-    )
+    return select(func.count(Message.id)).where(Message.user_id == user_id, Message.read_at.is_(None)).scalar_subquery()
 
 
 def unread_count(user) -> int:

@@ -4,24 +4,23 @@ workflow with a payout anyone can check (``rules``)."""
 
 def init_app(app) -> None:
     from portal.core.demo import register_seeder
-    from portal.insurance import demo, kind, models  # noqa: F401  (register the tables)
-
     from portal.core.i18n import lazy_gettext as _l
     from portal.core.registry import StaffLink, Tile, register_effect, register_staff_link, register_tile
-    from portal.insurance import services
+    from portal.insurance import demo, kind, models, services  # noqa: F401  (register the tables)
     from portal.insurance.views import bp
 
     app.register_blueprint(bp)
     kind.register()
     register_tile(
-        app, Tile(
+        app,
+        Tile(
             "insurance",
             _l("Mutual medical cover"),
             _l("Join a plan, see what a hospital bill would pay"),
             "insurance.index",
             "shield",
             50,
-        )
+        ),
     )
     register_staff_link(
         app, StaffLink("insurance_plans", _l("Insurance plans"), "insurance.admin_plans", "doc", 92, roles=("admin",))

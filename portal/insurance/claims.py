@@ -1,16 +1,9 @@
-"""Claims (理赔): a member claims under a plan they hold; the grassroots union checks the documents;
-the county union approves the payout, worked out again then against what is left of the annual cap,
-and records the payment.
-
-The cap holds under concurrency: the payout is added to the enrolment's ``paid_fen`` by a guarded
-update (``UPDATE … SET paid_fen = paid_fen + :pay WHERE id = :id AND paid_fen = :seen``) and worked
-out again from the new total when another approval got there first — never read-then-written. A
-claim that would pass the cap is reduced to what is left, and its calculation says so.
-"""
+"""Claims (理赔) as the member makes them: details checked against the cover, papers, sending
+(one claim of a member at a time, invoice numbers held while the claim is open). The grassroots
+check is the workflow's plain approval; the county's approval and the payout are in ``payouts``."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,14 +20,8 @@ from portal.core.time import local_today
 from portal.core.validators import InvalidInput, clean_line
 from portal.extensions import db
 from portal.insurance import rules as plan_rules
-from portal.insurance.models import (
-    PAYMENT_METHODS,
-    InsuranceClaim,
-    InsuranceClaimInvoice,
-    InsuranceEnrolment,
-)
+from portal.insurance.models import InsuranceClaim, InsuranceClaimInvoice, InsuranceEnrolment
 
-DOCUMENT_CHECK, PAYOUT_APPROVAL = "document_check", "payout_approval"
 INVOICES_MAX = 20
 _INVOICE = re.compile(r"[A-Za-z0-9-]{4,40}")
 TEXT_MAX = 100
@@ -70,7 +57,9 @@ def parse_invoices(text: str | None) -> list[str]:
 def refusal_text(code: str, enrolment: InsuranceEnrolment) -> str:
     rules = enrolment.plan.rules
     texts = {
-        "before_coverage": _l("It began before your cover started (%(date)s).", date=fmt_date(enrolment.coverage_start)),
+        "before_coverage": _l(
+            "It began before your cover started (%(date)s).", date=fmt_date(enrolment.coverage_start)
+        ),
         "after_coverage": _l("It began after your cover ended (%(date)s).", date=fmt_date(enrolment.coverage_end)),
         "waiting": _l(
             "It began in the waiting period of a first enrolment, which ends on %(date)s.",
@@ -140,11 +129,15 @@ def check_details(enrolment: InsuranceEnrolment, d: ClaimDetails, today: date) -
     return d
 
 
-def claimable_enrolments(member) -> list[InsuranceEnrolment]:
-    stmt = select(InsuranceEnrolment).where(
-        InsuranceEnrolment.user_id == member.id, InsuranceEnrolment.status == "active"
+def claims_of(member, limit: int = 50) -> list[InsuranceClaim]:
+    """The member's claims, newest first (drafts too: they are theirs)."""
+    stmt = (
+        select(InsuranceClaim)
+        .where(InsuranceClaim.applicant_id == member.id)
+        .order_by(InsuranceClaim.created_at.desc(), InsuranceClaim.id.desc())
+        .limit(limit)
     )
-    return list(db.session.scalars(stmt.order_by(InsuranceEnrolment.coverage_start.desc())))
+    return list(db.session.scalars(stmt))
 
 
 def enrolment_for_claim(member, public_id: str | None) -> InsuranceEnrolment:
@@ -186,32 +179,14 @@ def editable(claim: InsuranceClaim) -> bool:
     return claim.status in ("draft", "needs_info")
 
 
-def update_claim(claim: InsuranceClaim, member, d: ClaimDetails, today: date | None = None) -> InsuranceClaim:
-    if claim.applicant_id != member.id or not editable(claim):
-        raise NotAllowed(_l("This claim can no longer be changed."))
-    check_details(claim.enrolment, d, today or local_today())
-    _apply(claim, d)
-    if claim.status == "needs_info":
-        _hold_invoices(claim)
-    db.session.flush()
-    return claim
-
-
 def add_documents(claim: InsuranceClaim, member, prepared) -> None:
+    """Record prepared uploads as the claim's papers (``files.record_upload`` keeps to the limit)."""
     from portal.core import files
 
     if claim.applicant_id != member.id or not editable(claim):
         raise NotAllowed(_l("Documents can be added while the claim is a draft or more information is asked for."))
-    if files.count_files(claim, "document") + len(prepared) > files_limit():
-        raise InvalidInput(_l("Too many files on one claim."))
     for item in prepared:
         files.record_upload(item, owner=member, purpose="document", application=claim)
-
-
-def files_limit() -> int:
-    from flask import current_app
-
-    return int(current_app.config["UPLOAD_MAX_FILES"])
 
 
 def _lock_enrolment(enrolment_id: int) -> None:
@@ -304,104 +279,3 @@ def _details_of(claim: InsuranceClaim) -> ClaimDetails:
         excluded=claim.excluded,
         invoices=claim.invoice_numbers,
     )
-
-
-# --- The county union's approval -------------------------------------------------------------------
-
-
-@dataclass
-class Payment:
-    paid_on: date | None
-    method: str | None
-    reference: str = ""
-
-
-def guard(claim: InsuranceClaim, action: str, actor) -> None:
-    """The workflow's hook: approving the payout must come with the payment (``approve_payout``)."""
-    if action == "approve" and claim.stage == PAYOUT_APPROVAL and getattr(claim, "_payment", None) is None:
-        raise InvalidInput(_l("Approve the payout with the payment's details on the claim's page."))
-
-
-def check_payment(payment: Payment, today: date) -> Payment:
-    if payment.paid_on is None:
-        raise InvalidInput(_l("Please enter the date of payment."), field="paid_on")
-    if payment.paid_on > today:
-        raise InvalidInput(_l("The payment cannot be in the future."), field="paid_on")
-    if payment.method not in PAYMENT_METHODS:
-        raise InvalidInput(_l("Please choose how it was paid."), field="method")
-    payment.reference = (clean_line(payment.reference) or "")[:64]
-    return payment
-
-
-def approve_payout(claim: InsuranceClaim, reviewer, payment: Payment, *, now: datetime | None = None):
-    """The county union approves: the payout is worked out now, against what is left of the cap,
-    added to the member's year total by a guarded update, and the payment recorded."""
-    if claim.stage != PAYOUT_APPROVAL or "approve" not in workflow.allowed_actions(claim, reviewer):
-        raise NotAllowed()
-    claim._payment = check_payment(payment, local_today())
-    try:
-        return workflow.decide(claim, reviewer, "approve", now=now)
-    finally:
-        claim._payment = None
-
-
-def pay_out(claim: InsuranceClaim, reviewer) -> None:
-    """``ApplicationKind.on_approve``: work out the payout against the year total and add it to the
-    total with compare-and-set, again from the new total when another approval got there first."""
-    rules = claim.plan.rules
-    for _attempt in range(50):
-        seen = db.session.scalar(
-            select(InsuranceEnrolment.paid_fen)
-            .where(InsuranceEnrolment.id == claim.enrolment_id)
-        )
-        result = plan_rules.estimate(
-            rules, claim.eligible_amount, Decimal(seen) / 100, diagnosis=claim.diagnosis or None
-        )
-        pay_fen = int(result.payout * 100)
-        moved = db.session.execute(
-            update(InsuranceEnrolment)
-            .where(InsuranceEnrolment.id == claim.enrolment_id, InsuranceEnrolment.paid_fen == seen)
-            .values(paid_fen=InsuranceEnrolment.paid_fen + pay_fen)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount == 1:
-            break
-    else:  # pragma: no cover - fifty approvals of one member's claims within one moment
-        raise Conflict(_l("Too many payouts for this member at once. Please try again."))
-    db.session.expire(claim.enrolment, ["paid_fen"])
-    payment = claim._payment
-    claim.payout, claim.payout_before_cap = result.payout, result.before_cap
-    claim.calculation_json = json.dumps([_line_data(line) for line in result.lines], ensure_ascii=False)
-    claim.paid_on, claim.payment_method, claim.payment_reference = payment.paid_on, payment.method, payment.reference
-    db.session.flush()
-
-
-def _line_data(line: plan_rules.Line) -> dict:
-    def text(value):
-        return None if value is None else str(value)
-
-    return {
-        "kind": line.kind,
-        "amount": text(line.amount),
-        "rate": text(line.rate),
-        "result": text(line.result),
-        "low": text(line.low),
-        "high": text(line.high),
-    }
-
-
-def calculation_lines(claim: InsuranceClaim) -> list[plan_rules.Line]:
-    def dec(value):
-        return None if value is None else Decimal(value)
-
-    return [
-        plan_rules.Line(
-            kind=d["kind"],
-            amount=Decimal(d["amount"]),
-            rate=dec(d["rate"]),
-            result=dec(d["result"]),
-            low=dec(d["low"]),
-            high=dec(d["high"]),
-        )
-        for d in claim.calculation
-    ]

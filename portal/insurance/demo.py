@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -24,7 +26,7 @@ def seed_plans() -> None:
 def seed_enrolments() -> None:
     """张伟 (the demo worker, a member) holds HOSP-2026 since 1 January, paid by himself and
     confirmed by 香坊区's staff."""
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from portal.accounts.models import User
     from portal.insurance.models import InsuranceEnrolment
@@ -37,7 +39,9 @@ def seed_enrolments() -> None:
     if plan is None or membership is None or county is None:
         return
     if db.session.scalar(
-        select(InsuranceEnrolment.id).where(InsuranceEnrolment.user_id == worker.id, InsuranceEnrolment.plan_id == plan.id)
+        select(InsuranceEnrolment.id).where(
+            InsuranceEnrolment.user_id == worker.id, InsuranceEnrolment.plan_id == plan.id
+        )
     ):
         return
     db.session.add(
@@ -49,9 +53,9 @@ def seed_enrolments() -> None:
             paid_by="self",
             source="self",
             contribution=plan.contribution,
-            enrolled_at=datetime(2025, 12, 10, 2, 0, tzinfo=timezone.utc),
+            enrolled_at=datetime(2025, 12, 10, 2, 0, tzinfo=UTC),
             enrolled_by_id=worker.id,
-            confirmed_at=datetime(2025, 12, 12, 3, 0, tzinfo=timezone.utc),
+            confirmed_at=datetime(2025, 12, 12, 3, 0, tzinfo=UTC),
             confirmed_by_id=county.id,
             payment_reference="演示收据0001",
             coverage_start=date(2026, 1, 1),
@@ -72,7 +76,7 @@ def seed_claims() -> None:
 
     from portal.accounts import services as accounts
     from portal.core import files, workflow
-    from portal.insurance import claims, services
+    from portal.insurance import claims, payouts, services
     from portal.insurance.models import InsuranceClaim, InsuranceEnrolment
 
     today = date(2026, 11, 20)
@@ -103,19 +107,40 @@ def seed_claims() -> None:
         return made
 
     paid = claim(
-        worker, cover, date(2026, 5, 10), date(2026, 5, 16), "哈尔滨医科大学附属第二医院", "腰椎间盘突出",
-        ("20000", "9000", "2000", "1000"), ["HRB2026051601", "HRB2026051602"], date(2026, 5, 20),
+        worker,
+        cover,
+        date(2026, 5, 10),
+        date(2026, 5, 16),
+        "哈尔滨医科大学附属第二医院",
+        "腰椎间盘突出",
+        ("20000", "9000", "2000", "1000"),
+        ["HRB2026051601", "HRB2026051602"],
+        date(2026, 5, 20),
     )
     workflow.decide(paid, admin, "approve")
-    claims.approve_payout(paid, county, claims.Payment(date(2026, 6, 3), "bank", "XF-2026-0603"))
+    payouts.approve_payout(paid, county, payouts.Payment(date(2026, 6, 3), "bank", "XF-2026-0603"))
     waiting = claim(
-        worker, cover, date(2026, 10, 8), date(2026, 10, 12), "哈尔滨市第一医院", "肺炎",
-        ("12600", "7000", "0", "600"), ["HRB2026101201"], date(2026, 10, 15),
+        worker,
+        cover,
+        date(2026, 10, 8),
+        date(2026, 10, 12),
+        "哈尔滨市第一医院",
+        "肺炎",
+        ("12600", "7000", "0", "600"),
+        ["HRB2026101201"],
+        date(2026, 10, 15),
     )
     workflow.decide(waiting, admin, "approve")
     claim(
-        rider, rider_cover, date(2026, 11, 2), date(2026, 11, 6), "哈尔滨市香坊区人民医院", "右腿骨折",
-        ("15800", "8200", "0", "900"), ["HRB2026110601"], today,
+        rider,
+        rider_cover,
+        date(2026, 11, 2),
+        date(2026, 11, 6),
+        "哈尔滨市香坊区人民医院",
+        "右腿骨折",
+        ("15800", "8200", "0", "900"),
+        ["HRB2026110601"],
+        today,
     )
     db.session.flush()
 

@@ -85,7 +85,9 @@ class PayoutForm(PortalForm):
 
 class PlanForm(PortalForm):
     code = StringField(_l("Plan code"), validators=[InputRequired(_l("Please enter the plan code.")), Length(max=32)])
-    name = StringField(_l("Name (Chinese)"), validators=[InputRequired(_l("Please enter the plan's name.")), Length(max=100)])
+    name = StringField(
+        _l("Name (Chinese)"), validators=[InputRequired(_l("Please enter the plan's name.")), Length(max=100)]
+    )
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=100)])
     family = SelectField(_l("Kind of plan"), choices=[], validate_choice=False)
     plan_year = StringField(_l("Plan year"), validators=[InputRequired(_l("A year from 2000 to 2100."))])
@@ -118,5 +120,7 @@ class PlanForm(PortalForm):
         self.given_with.choices = choices(
             [("none", _l("Members enrol")), ("membership", _l("Given with membership to new-employment-form workers"))]
         )
-        self.benefit.choices = choices([("bands", _l("A share of the eligible amount")), ("lump_sum", _l("A lump sum"))])
+        self.benefit.choices = choices(
+            [("bands", _l("A share of the eligible amount")), ("lump_sum", _l("A lump sum"))]
+        )
         self.sex.choices = choices([("", _l("Everyone")), ("F", _l("Women")), ("M", _l("Men"))])

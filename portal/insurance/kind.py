@@ -24,7 +24,7 @@ STAGES = (
 
 def register() -> None:
     from portal.core.web import path_for
-    from portal.insurance import claims
+    from portal.insurance import claims, payouts
     from portal.insurance.models import InsuranceClaim
 
     def detail_context(application):
@@ -39,11 +39,11 @@ def register() -> None:
             model=InsuranceClaim,
             detail_template="insurance/_review_claim.html",
             applicant_url=lambda application: path_for("insurance.claim", public_id=application.public_id),
-            on_approve=claims.pay_out,
+            on_approve=payouts.pay_out,
             on_close=claims.release_invoices,
             detail_context=detail_context,
             stages=STAGES,
-            guard=claims.guard,
+            guard=payouts.guard,
             messages={
                 "submitted": (
                     _l("Claim received"),

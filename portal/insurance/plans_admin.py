@@ -53,13 +53,17 @@ def parse_bands(text: str | None) -> tuple[Band, ...]:
         if not parts:
             continue
         if len(parts) != 2:
-            raise InvalidInput(_l("Band line %(num)d: the upper end and the rate, e.g. “10000 50%%”.", num=number), field="bands")
+            raise InvalidInput(
+                _l("Band line %(num)d: the upper end and the rate, e.g. “10000 50%%”.", num=number), field="bands"
+            )
         upto_text, rate_text = parts
         try:
             upto = None if upto_text in ("-", "以上", "above") else Decimal(upto_text)
             rate = Decimal(rate_text.rstrip("%")) / (100 if rate_text.endswith("%") else 1)
         except InvalidOperation:
-            raise InvalidInput(_l("Band line %(num)d: the upper end and the rate, e.g. “10000 50%%”.", num=number), field="bands") from None
+            raise InvalidInput(
+                _l("Band line %(num)d: the upper end and the rate, e.g. “10000 50%%”.", num=number), field="bands"
+            ) from None
         bands.append(Band(upto, rate))
     return tuple(bands)
 
@@ -138,7 +142,14 @@ def update_plan(plan: InsurancePlan, terms: PlanTerms, admin) -> InsurancePlan:
     locked = enrolled_count(plan) > 0
     if locked:
         kept = (plan.family, plan.plan_year, plan.contribution, plan.coverage_start, plan.coverage_end, plan.rules)
-        given = (terms.family, terms.plan_year, terms.contribution, terms.coverage_start, terms.coverage_end, terms.rules)
+        given = (
+            terms.family,
+            terms.plan_year,
+            terms.contribution,
+            terms.coverage_start,
+            terms.coverage_end,
+            terms.rules,
+        )
         if kept != given or plan.given_with != terms.given_with:
             raise Conflict(
                 _l("Members are enrolled in this plan: its terms cannot change. Make next year's version instead.")
@@ -149,7 +160,7 @@ def update_plan(plan: InsurancePlan, terms: PlanTerms, admin) -> InsurancePlan:
         for name in ("family", "plan_year", "contribution", "coverage_start", "coverage_end", "given_with"):
             setattr(plan, name, getattr(terms, name))
         plan.rules = terms.rules
-    plan.is_demo = False if not locked else plan.is_demo
+        plan.is_demo = False  # its figures are the admin's now
     db.session.flush()
     audit.record("insurance.plan_updated", plan, actor=admin, note=plan.code)
     return plan
@@ -159,33 +170,37 @@ def next_version(plan: InsurancePlan) -> PlanTerms:
     """Next year's version of ``plan``: the same terms, every date a year later, a new code."""
     year = plan.plan_year + 1
     code = re.sub(r"\d{4}$", str(year), plan.code) if re.search(r"\d{4}$", plan.code) else f"{plan.code}-{year}"
-    name = plan.name.replace(str(plan.plan_year), str(year))
-    return PlanTerms(
+    terms = terms_of(plan)
+    return replace(
+        terms,
         code=code,
-        family=plan.family,
         plan_year=year,
-        name=name,
+        name=plan.name.replace(str(plan.plan_year), str(year)),
         name_en=plan.name_en.replace(str(plan.plan_year), str(year)),
-        contribution=plan.contribution,
         coverage_start=add_months(plan.coverage_start, 12),
         coverage_end=add_months(plan.coverage_end, 12),
         enrol_from=add_months(plan.enrol_from, 12),
         enrol_until=add_months(plan.enrol_until, 12),
-        given_with=plan.given_with,
         is_active=True,
-        rules=replace(plan.rules),
     )
+
+
+# A plan's own columns, as the form and ``PlanTerms`` name them (its rules apart).
+PLAN_FIELDS = (
+    "code",
+    "family",
+    "plan_year",
+    "name",
+    "name_en",
+    "contribution",
+    "coverage_start",
+    "coverage_end",
+    "enrol_from",
+    "enrol_until",
+    "given_with",
+    "is_active",
+)
 
 
 def terms_of(plan: InsurancePlan) -> PlanTerms:
-    return PlanTerms(
-        **{
-            name: getattr(plan, name)
-            for name in (
-                "code", "family", "plan_year", "name", "name_en", "contribution", "coverage_start",
-                "coverage_end", "enrol_from", "enrol_until", "given_with", "is_active",
-            )
-        },
-        rules=plan.rules,
-    )
-
+    return PlanTerms(**{name: getattr(plan, name) for name in PLAN_FIELDS}, rules=plan.rules)

@@ -46,7 +46,9 @@ def test_a_hundred_takers_at_once_fill_ten_places_and_line_up_the_rest(app, data
     # Twenty of the line, and the ten who hold places, cancel at once: exactly ten promoted,
     # first in line first, and the pool full again.
     with app.app_context():
-        claims = {c.holder: c for c in db.session.scalars(select(CapacityClaim).where(CapacityClaim.pool_id == pool_id))}
+        claims = {
+            c.holder: c for c in db.session.scalars(select(CapacityClaim).where(CapacityClaim.pool_id == pool_id))
+        }
     leaving = [claims[r[0]].id for r in held] + [claims[r[0]].id for r in waiting[5:25]]
     batches = [leaving[i::PROCESSES] for i in range(PROCESSES)]
     results = _together(database_url, "release", pool_id, batches)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.core import workflow
 from portal.extensions import db
-from portal.insurance import claims, demo, services
+from portal.insurance import claims, demo, payouts, services
 from portal.insurance.models import InsuranceClaim, InsuranceEnrolment
 from tests.aid.conftest import add_document
 from tests.concurrency.conftest import Browser
@@ -29,7 +29,9 @@ TODAY = date(2026, 12, 5)
 def test_ten_approvals_at_once_never_pay_past_the_annual_cap(app, live_server, make_user, make_application, tree):
     member = make_user(name="王骑手", id_number=valid_id_number())
     grassroots = make_user("staff", union=tree["grassroots_a1"])
-    county_staff = [make_user("staff", union=tree["county_a1"], name="县审核员" + "甲乙丙丁戊己庚辛壬癸"[i]) for i in range(10)]
+    county_staff = [
+        make_user("staff", union=tree["county_a1"], name="县审核员" + "甲乙丙丁戊己庚辛壬癸"[i]) for i in range(10)
+    ]
     application = make_application(member, tree["grassroots_a1"])
     with app.app_context():
         demo.seed_plans()
@@ -78,5 +80,5 @@ def test_ten_approvals_at_once_never_pay_past_the_annual_cap(app, live_server, m
         full = [c for c in paid if c.payout == Decimal("5000.00")]
         reduced = [c for c in paid if c.payout < Decimal("5000.00")]
         assert len(full) == 6 and len(reduced) == 4
-        assert all(c.capped and claims.calculation_lines(c)[-1].kind == "cap" for c in reduced)
+        assert all(c.capped and payouts.calculation_lines(c)[-1].kind == "cap" for c in reduced)
         assert all(not c.capped for c in full)

@@ -21,7 +21,11 @@ def pool(ctx):
 def test_places_then_the_line_in_order(pool):
     places = [capacity.take(pool, f"user:{n}") for n in range(5)]
     assert [(p.status, p.position) for p in places] == [
-        ("held", None), ("held", None), ("waiting", 1), ("waiting", 2), ("waiting", 3)
+        ("held", None),
+        ("held", None),
+        ("waiting", 1),
+        ("waiting", 2),
+        ("waiting", 3),
     ]
     assert capacity.counts(pool) == (2, 2, 3)
     assert capacity.position_in_line(places[3].claim_id) == 2

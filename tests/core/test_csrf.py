@@ -439,30 +439,12 @@ def test_every_post_route_refuses_a_missing_or_forged_csrf_token(app, world):
 
 
 def _open_plan(w: World) -> str:
-    """A plan open for enrolment today (the demo plans' windows depend on the date), covering the
-    last 200 days, with no waiting period."""
-    from dataclasses import replace
+    """A plan open for enrolment today (the demo plans' windows depend on the date)."""
+    from tests.insurance.conftest import open_plan
 
-    from portal.core.time import local_today
-    from portal.insurance.models import InsurancePlan
-    from portal.insurance.plans_data import HOSPITAL_RULES
-
-    today = local_today()
     code = f"T{next_number()}"
     with w.app.app_context():
-        plan = InsurancePlan(
-            code=code,
-            family="hospital",
-            plan_year=today.year,
-            name="测试住院互助",
-            contribution=60,
-            coverage_start=today - timedelta(days=200),
-            coverage_end=today + timedelta(days=165),
-            enrol_from=today - timedelta(days=1),
-            enrol_until=today + timedelta(days=30),
-        )
-        plan.rules = replace(HOSPITAL_RULES, waiting_days=0)
-        db.session.add(plan)
+        open_plan(code)
         db.session.commit()
     return code
 
@@ -545,7 +527,9 @@ ENDPOINTS.update(
         ),
         "insurance.staff_import": lambda w: Case(w.staff()),
         "insurance.admin_new_plan": lambda w: Case(w.admin(), {}, {**_PLAN_FORM, "code": f"N{next_number()}"}),
-        "insurance.admin_edit_plan": lambda w: Case(w.admin(), {"code": (code := _open_plan(w))}, {**_PLAN_FORM, "code": code}),
+        "insurance.admin_edit_plan": lambda w: Case(
+            w.admin(), {"code": (code := _open_plan(w))}, {**_PLAN_FORM, "code": code}
+        ),
         "insurance.approve_claim": _claim(
             "payout_approval", "county", {"paid_on": date.today().isoformat(), "method": "bank"}
         ),

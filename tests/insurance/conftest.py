@@ -57,11 +57,11 @@ def today(monkeypatch):
     """Pages and services read "today" as 2026-12-05 (HOSP-2027 open, HOSP-2026 closed)."""
     from datetime import date
 
-    from portal.insurance import roster, services
+    from portal.insurance import roster, services, spreadsheets
     from portal.insurance.views import member
 
     day = date(2026, 12, 5)
-    for module in (services, member, roster):
+    for module in (services, member, roster, spreadsheets):
         monkeypatch.setattr(module, "local_today", lambda moment=None: day)
     return day
 
@@ -119,3 +119,30 @@ def sent_claim(person, enrolment, details, today):
     add_document(claim, person, name="发票.png")
     claims.submit_claim(claim, person, today)
     return claim
+
+
+def open_plan(code: str):
+    """A hospital plan (added to the session, not committed) open for enrolment today and covering
+    the last 200 days, with no waiting period: claims on it can be made today, whatever the date."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from portal.core.time import local_today
+    from portal.insurance.models import InsurancePlan
+    from portal.insurance.plans_data import HOSPITAL_RULES
+
+    today = local_today()
+    plan = InsurancePlan(
+        code=code,
+        family="hospital",
+        plan_year=today.year,
+        name="测试住院互助",
+        contribution=60,
+        coverage_start=today - timedelta(days=200),
+        coverage_end=today + timedelta(days=165),
+        enrol_from=today - timedelta(days=1),
+        enrol_until=today + timedelta(days=30),
+    )
+    plan.rules = replace(HOSPITAL_RULES, waiting_days=0)
+    db.session.add(plan)
+    return plan

@@ -50,7 +50,9 @@ def test_the_estimate_explains_itself_line_by_line_in_chinese(client, plans):
 
 
 def test_the_womens_plan_estimate_needs_a_diagnosis(client, plans):
-    assert client.get("/api/v1/insurance/plans/FEMALE-2026/estimate?diagnosis=乳腺癌").get_json()["payout"] == "10000.00"
+    assert (
+        client.get("/api/v1/insurance/plans/FEMALE-2026/estimate?diagnosis=乳腺癌").get_json()["payout"] == "10000.00"
+    )
     refused = client.get("/api/v1/insurance/plans/FEMALE-2026/estimate?diagnosis=感冒").get_json()
     assert refused["payout"] == "0.00" and refused["refused"] == "not_listed"
     r = client.get("/api/v1/insurance/plans/FEMALE-2026/estimate")
@@ -59,7 +61,14 @@ def test_the_womens_plan_estimate_needs_a_diagnosis(client, plans):
 
 @pytest.mark.parametrize(
     "query",
-    ["", "eligible_amount=", "eligible_amount=abc", "eligible_amount=-5", "eligible_amount=1e9", "eligible_amount=8000&paid_this_year=x"],
+    [
+        "",
+        "eligible_amount=",
+        "eligible_amount=abc",
+        "eligible_amount=-5",
+        "eligible_amount=1e9",
+        "eligible_amount=8000&paid_this_year=x",
+    ],
 )
 def test_bad_input_is_a_400_with_every_reason(client, plans, query):
     r = client.get(f"/api/v1/insurance/plans/HOSP-2026/estimate?{query}")

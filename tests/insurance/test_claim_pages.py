@@ -90,7 +90,11 @@ def test_the_form_previews_the_payout_without_javascript(client, insured, cover,
 
 def test_a_refused_claim_says_why_and_keeps_what_was_typed(client, insured, cover, claim_today):
     login_as(client, insured["rider"])
-    r = post_form(client, f"/insurance/claims/new?cover={cover}", {**FORM, "started_on": "2026-03-20", "ended_on": "2026-03-25", "step": "save"})
+    r = post_form(
+        client,
+        f"/insurance/claims/new?cover={cover}",
+        {**FORM, "started_on": "2026-03-20", "ended_on": "2026-03-25", "step": "save"},
+    )
     assert r.status_code == 422
     html = page_text(r)
     assert "等待期" in html and "2026年4月1日" in html and "哈尔滨医科大学附属第一医院" in html
@@ -140,7 +144,10 @@ def test_only_county_staff_over_the_members_union_approve_the_payout(
         db.session.commit()
     login_as(client, insured[who])
     r = post_form(
-        client, f"/insurance/staff/claims/{public_id}/approve", {"paid_on": "2026-06-30", "method": "bank"}, token_from="/"
+        client,
+        f"/insurance/staff/claims/{public_id}/approve",
+        {"paid_on": "2026-06-30", "method": "bank"},
+        token_from="/",
     )
     assert r.status_code == status
     with app.app_context():

@@ -12,7 +12,7 @@ import pytest
 from portal.core import workflow
 from portal.core.errors import DomainError, NotAllowed
 from portal.extensions import db
-from portal.insurance import claims
+from portal.insurance import claims, payouts
 from portal.insurance.models import InsuranceEnrolment
 from tests.insurance.conftest import claim_details, sent_claim
 
@@ -21,7 +21,7 @@ JUNE = date(2026, 6, 30)
 
 def _approve(claim, people, *, paid_on=JUNE):
     workflow.decide(claim, people["grassroots"], "approve")
-    return claims.approve_payout(claim, people["county"], claims.Payment(paid_on, "bank", "HX-1"))
+    return payouts.approve_payout(claim, people["county"], payouts.Payment(paid_on, "bank", "HX-1"))
 
 
 @pytest.mark.parametrize(
@@ -82,27 +82,32 @@ def test_two_stages_then_the_payout_with_its_calculation(people, covered):
     claim = sent_claim(people["rider"], covered["rider"], claim_details(date(2026, 5, 1)), JUNE)
     assert claim.stage == "document_check" and claim.estimate == Decimal("3750.00")
     with pytest.raises(NotAllowed):  # the county does not check the documents
-        claims.approve_payout(claim, people["county"], claims.Payment(JUNE, "bank"))
+        payouts.approve_payout(claim, people["county"], payouts.Payment(JUNE, "bank"))
     workflow.decide(claim, people["grassroots"], "approve")
     assert claim.stage == "payout_approval"
     with pytest.raises(DomainError):  # a bare approval (bulk, a made-up request) carries no payment
         workflow.decide(claim, people["county"], "approve")
-    claims.approve_payout(claim, people["county"], claims.Payment(JUNE, "bank", "HX-1"))
+    payouts.approve_payout(claim, people["county"], payouts.Payment(JUNE, "bank", "HX-1"))
     db.session.commit()
     assert claim.status == "approved" and claim.payout == Decimal("3750.00") and not claim.capped
-    assert [line.kind for line in claims.calculation_lines(claim)] == ["eligible", "deductible", "band"]
+    assert [line.kind for line in payouts.calculation_lines(claim)] == ["eligible", "deductible", "band"]
     assert db.session.get(InsuranceEnrolment, covered["rider"].id).paid_fen == 375000
 
 
 def test_a_claim_past_the_cap_is_reduced_to_what_is_left(people, covered):
-    big = sent_claim(people["rider"], covered["rider"], claim_details(date(2026, 4, 2), total="70000", public="9000", serious="500", excluded="0"), JUNE)  # eligible 60,500
+    big = sent_claim(
+        people["rider"],
+        covered["rider"],
+        claim_details(date(2026, 4, 2), total="70000", public="9000", serious="500", excluded="0"),
+        JUNE,
+    )  # eligible 60,500
     _approve(big, people)
     assert big.payout == Decimal("30000.00") and big.payout_before_cap == Decimal("36000.00") and big.capped
     more = sent_claim(people["rider"], covered["rider"], claim_details(date(2026, 5, 1)), JUNE)
     assert more.estimate == Decimal("0.00")
     _approve(more, people)
     assert more.payout == Decimal("0.00") and more.capped
-    assert claims.calculation_lines(more)[-1].kind == "cap"
+    assert payouts.calculation_lines(more)[-1].kind == "cap"
     assert db.session.get(InsuranceEnrolment, covered["rider"].id).paid_fen == 3_000_000
 
 

@@ -39,9 +39,9 @@ def test_what_each_person_is_offered_and_why_not(people):
 def test_the_rider_got_the_accident_plan_with_membership_and_the_employee_did_not(people):
     held = offer_of(people["rider"], "NEF-ACCIDENT").enrolment
     assert held is not None and held.status == "active" and held.paid_by == "free" and held.source == "membership"
-    assert held.coverage_end == date(held.coverage_start.year + 1, held.coverage_start.month, held.coverage_start.day) - (
-        date(2026, 1, 2) - date(2026, 1, 1)
-    )
+    assert held.coverage_end == date(
+        held.coverage_start.year + 1, held.coverage_start.month, held.coverage_start.day
+    ) - (date(2026, 1, 2) - date(2026, 1, 1))
     assert held.covered_from == held.coverage_start  # no waiting period for accidents
     assert offer_of(people["woman"], "NEF-ACCIDENT").enrolment is None
 

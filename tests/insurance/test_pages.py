@@ -53,7 +53,9 @@ def test_enrolling_needs_the_consent_then_waits_for_payment(app, client, insured
     assert r.status_code == 303
     html = page_text(client.get("/insurance"))
     assert "待缴费" in html and "¥60.00" in html
-    again = post_form(client, "/insurance/plans/HOSP-2027/enrol", {"consent": "y"}, token_from="/insurance/plans/HOSP-2027")
+    again = post_form(
+        client, "/insurance/plans/HOSP-2027/enrol", {"consent": "y"}, token_from="/insurance/plans/HOSP-2027"
+    )
     assert again.status_code == 403 and "已参加" in page_text(again)
 
 
@@ -97,7 +99,9 @@ def test_who_may_confirm_a_contribution(app, client, insured, pending, who, list
     if list_status == 200:
         assert (pending in page_text(listed)) == (confirm_status == 303)
     url = f"/insurance/staff/enrolments/{pending}/confirm"
-    r = post_form(client, url, {"reference": "收据0001"}, token_from="/insurance/staff/payments" if list_status == 200 else "/")
+    r = post_form(
+        client, url, {"reference": "收据0001"}, token_from="/insurance/staff/payments" if list_status == 200 else "/"
+    )
     assert r.status_code == confirm_status
     with app.app_context():
         status = db.session.query(InsuranceEnrolment).filter_by(public_id=pending).one().status
@@ -131,9 +135,17 @@ def test_the_aid_self_check_points_to_the_hospital_plan(client, plans, today, mo
 
     with client.application.app_context():
         db.session.add(
-            SubsistenceStandard(region_code="230110", area="urban", monthly_amount=Decimal("700"), effective_from=date(2025, 1, 1))
+            SubsistenceStandard(
+                region_code="230110", area="urban", monthly_amount=Decimal("700"), effective_from=date(2025, 1, 1)
+            )
         )
         db.session.commit()
-    data = {**FORM, "household_size": "2", "income": "100000", "medical_spending": "31000", "education_spending": "4000"}
+    data = {
+        **FORM,
+        "household_size": "2",
+        "income": "100000",
+        "medical_spending": "31000",
+        "education_spending": "4000",
+    }
     html = page_text(client.post("/aid/check", data={**data, "csrf_token": csrf_token(client, "/aid/check")}))
     assert 'href="/insurance/plans/HOSP-2027"' in html  # open for enrolment on 5 December 2026

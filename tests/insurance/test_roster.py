@@ -95,7 +95,7 @@ def test_an_xlsx_enrols_its_good_rows_and_says_what_is_wrong_by_row(app, client,
         [rider.phone, None, "HOSP-2027", "工会"],
         [None, woman_id, "hosp-2027", "个人"],
         ["13999999999", None, "HOSP-2027", "工会"],
-        [rider.phone, None, "=HYPERLINK(\"http://evil/\")", "工会"],
+        [rider.phone, None, '=HYPERLINK("http://evil/")', "工会"],
         [insured["outsider"].phone, None, "HOSP-2027", "工会"],
     ]
     login_as(client, insured["county"])
@@ -159,7 +159,8 @@ def test_every_staff_enrolment_is_audited_by_its_own_id(app, client, insured, to
     _upload(client, [["手机号", "项目编号"], [insured["woman"].phone, "HOSP-2027"]])
     with app.app_context():
         enrolments = {
-            str(e.id): e for e in db.session.scalars(select(InsuranceEnrolment).where(InsuranceEnrolment.source != "membership"))
+            str(e.id): e
+            for e in db.session.scalars(select(InsuranceEnrolment).where(InsuranceEnrolment.source != "membership"))
         }
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "insurance.enrolled")).all()
         assert len(enrolments) == 2 and {e.subject_id for e in events} == set(enrolments)

@@ -43,7 +43,11 @@ def test_sixty_thousand_five_hundred_is_thirty_six_thousand_before_the_cap():
     result = estimate(HOSPITAL_RULES, D("60500"))
     assert result.before_cap == D("36000.00") and result.payout == D("30000.00")
     bands = [(line.amount, line.rate, line.result) for line in result.lines if line.kind == "band"]
-    assert bands == [(D(10000), D("0.5"), D("5000.00")), (D(40000), D("0.6"), D("24000.00")), (D("10000.00"), D("0.7"), D("7000.00"))]
+    assert bands == [
+        (D(10000), D("0.5"), D("5000.00")),
+        (D(40000), D("0.6"), D("24000.00")),
+        (D("10000.00"), D("0.7"), D("7000.00")),
+    ]
 
 
 def test_the_lines_add_up_to_the_payout_before_the_cap():

@@ -413,11 +413,11 @@ def test_the_walk_lists_what_the_sort_lists(app, make_user, make_application, tr
 
 
 def test_sqlite_walks_only_when_that_meets_fewer_applications_than_sorting(app, monkeypatch):
-    from portal.core.workflow import review_queue
+    from portal.core.workflow import queue_plan
 
-    monkeypatch.setattr(review_queue, "_table_size", lambda: 50_000)
+    monkeypatch.setattr(queue_plan, "table_size", lambda: 50_000)
     with app.app_context():
-        walks = review_queue._walk_pays
+        walks = queue_plan.walk_pays
         if db.engine.dialect.name == "sqlite":
             assert walks(3_344, 20)  # a province's first page: about 300 met instead of 3,344 sorted
             assert walks(3_344, 60)

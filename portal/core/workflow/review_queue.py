@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from time import monotonic
 
 from sqlalchemy import Integer, and_, bindparam, false, func, literal, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from portal.core import scope
 from portal.core.masking import mask_phone
 from portal.core.workflow.kinds import KINDS
 from portal.core.workflow.models import Application
 from portal.core.workflow.queries import SENT
+from portal.core.workflow.queue_plan import Unindexed as _Unindexed
+from portal.core.workflow.queue_plan import walk_pays as _walk_pays
 from portal.core.workflow.states import AWAITING_REVIEW, STATES
 from portal.extensions import db
 
@@ -63,7 +61,9 @@ def _const(value: str):
 
 
 def _awaiting(col=lambda column: column):
-    return col(Application.status).in_(bindparam("awaiting", list(AWAITING_REVIEW), expanding=True, literal_execute=True))
+    return col(Application.status).in_(
+        bindparam("awaiting", list(AWAITING_REVIEW), expanding=True, literal_execute=True)
+    )
 
 
 def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20, *, pending: dict[str, int] | None = None):
@@ -108,7 +108,8 @@ def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20, *,
     query = (filters.query or "").strip().replace("%", "").replace("_", "")
     if query:
         params["like"] = f"%{query}%"
-    narrowed = bool(stage or filters.union_code or filters.date_from or filters.date_to or query)
+    limited = bool(filters.union_code or filters.date_from or filters.date_to or query)  # the walk's no use
+    narrowed = bool(stage) or limited
     shape = _QueueShape(
         scope=scope_shape,
         status=status if status in (None, "awaiting") else "one",
@@ -137,7 +138,7 @@ def queue(reviewer, filters: QueueFilters, page: int = 1, per_page: int = 20, *,
         limit = max(COUNT_CAP, offset + per_page)
         n = _run(_QueueStatements.of(shape).count, {**params, "limit": limit + 1}).scalar()
         total, exact = min(n, limit), n <= limit
-    if not (filters.union_code or filters.date_from or filters.date_to or query) and _walk_pays(total, offset + per_page):
+    if not limited and _walk_pays(total, offset + per_page):
         shape = replace(shape, walk=True)
     statements = _QueueStatements.of(shape)
     items = [QueueRow(row) for row in _run(statements.rows, {**params, "limit": per_page, "offset": offset})]
@@ -234,57 +235,6 @@ class _QueueStatements:
             filtered(select(Application.id)).limit(bindparam("limit", type_=Integer(), literal_execute=True)).subquery()
         )
         return _QueueStatements(rows=rows, count=select(func.count()).select_from(first))
-
-
-def _walk_pays(matches: int, reach: int) -> bool:
-    """Should SQLite find the page by walking the newest-first index (ix_applications_queue_order)
-    and testing each application, rather than collect every match through the filters' indexes
-    and sort them? SQLite has no statistics to tell; the queue knows how many match (the pills'
-    counts, or the capped count) before it reads the page. Walking meets about
-    ``reach × table / matches`` applications to find the first ``reach`` (fewer for what awaits
-    review, which is recent); collecting sorts all ``matches``. The walk is chosen when it meets
-    fewer — a province admin's first pages (3,344 awaiting of 50,000: 0.02 ms instead of 0.4–0.6),
-    never a county's (262: 0.08 ms sorted, 5 ms walked at page 11). PostgreSQL plans this itself
-    from its statistics: False there."""
-    if matches <= 0 or db.session.get_bind().dialect.name != "sqlite":
-        return False
-    return reach * _table_size() < matches * matches
-
-
-_size = {"rows": 0, "until": 0.0}
-
-
-def _table_size() -> int:
-    """About how many applications there are (the highest id), read at most once a minute: a
-    planning figure, not a count."""
-    now = monotonic()
-    if now >= _size["until"]:
-        _size["rows"] = db.session.scalar(select(func.max(Application.id))) or 0
-        _size["until"] = now + 60
-    return _size["rows"]
-
-
-class _Unindexed(ColumnElement):
-    """A column that SQLite must not look rows up by: ``+column``, SQLite's documented way to take
-    a term out of its choice of index (sqlite.org/optoverview.html, "Disqualifying WHERE clause
-    terms using unary-+"), so that the walk uses the order's index. Elsewhere the column itself."""
-
-    inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, column):
-        self.column = column
-        self.type = column.type
-
-
-@compiles(_Unindexed)
-def _unindexed_anywhere(element, compiler, **kw):
-    return compiler.process(element.column, **kw)
-
-
-@compiles(_Unindexed, "sqlite")
-def _unindexed_sqlite(element, compiler, **kw):
-    return "+" + compiler.process(element.column, **kw)
 
 
 class _Person:

@@ -28,10 +28,9 @@ def admin_plans():
 
 
 def _fill(form: PlanForm, terms: plans_admin.PlanTerms) -> None:
-    for name in ("code", "name", "name_en", "family", "coverage_start", "coverage_end", "enrol_from", "enrol_until",
-                 "given_with", "is_active"):
+    for name in plans_admin.PLAN_FIELDS:
         getattr(form, name).data = getattr(terms, name)
-    form.plan_year.data = str(terms.plan_year)
+    form.plan_year.data = str(terms.plan_year)  # typed as text on the form
     form.contribution.data = f"{terms.contribution:f}"
     r = terms.rules
     form.benefit.data, form.sex.data = r.benefit, r.sex or ""
@@ -47,7 +46,9 @@ def _terms(form: PlanForm, occupations: tuple[str, ...], extras: dict) -> plans_
         return parse_money(field.data, label=str(field.label.text), blank_is_zero=True, field=name)
 
     def whole(field, name, default):
-        return parse_int(field.data, low=0, high=9999, label=str(field.label.text), field=name) if field.data else default
+        return (
+            parse_int(field.data, low=0, high=9999, label=str(field.label.text), field=name) if field.data else default
+        )
 
     rules = plans_admin.make_rules(
         benefit=form.benefit.data if form.benefit.data in ("bands", "lump_sum") else "bands",
@@ -69,10 +70,14 @@ def _terms(form: PlanForm, occupations: tuple[str, ...], extras: dict) -> plans_
     return plans_admin.PlanTerms(
         code=form.code.data or "",
         family=form.family.data,
-        plan_year=parse_int(form.plan_year.data, low=2000, high=2100, label=str(form.plan_year.label.text), field="plan_year"),
+        plan_year=parse_int(
+            form.plan_year.data, low=2000, high=2100, label=str(form.plan_year.label.text), field="plan_year"
+        ),
         name=form.name.data or "",
         name_en=form.name_en.data or "",
-        contribution=parse_money(form.contribution.data, label=str(form.contribution.label.text), blank_is_zero=True, field="contribution"),
+        contribution=parse_money(
+            form.contribution.data, label=str(form.contribution.label.text), blank_is_zero=True, field="contribution"
+        ),
         coverage_start=form.coverage_start.data,
         coverage_end=form.coverage_end.data,
         enrol_from=form.enrol_from.data,
@@ -104,9 +109,7 @@ def admin_new_plan():
         else:
             form.is_active.data, form.waiting_days.data, form.claim_days.data = True, "90", "180"
     keep = (source.rules.occupations, source.rules.extras) if source is not None else ((), {})
-    if form.validate_on_submit() and _save(
-        form, lambda: plans_admin.create_plan(_terms(form, *keep), current_user)
-    ):
+    if form.validate_on_submit() and _save(form, lambda: plans_admin.create_plan(_terms(form, *keep), current_user)):
         flash(_("Plan %(code)s saved.", code=(form.code.data or "").upper()), "success")
         return redirect(url_for("insurance.admin_plans"), code=303)
     return render_form("insurance/admin_plan_form.html", form, title=_("New plan"), plan=None, locked=False)
@@ -128,4 +131,3 @@ def admin_edit_plan(code: str):
         flash(_("Plan %(code)s saved.", code=plan.code), "success")
         return redirect(url_for("insurance.admin_plans"), code=303)
     return render_form("insurance/admin_plan_form.html", form, title=plan.display_name, plan=plan, locked=locked)
-

@@ -13,7 +13,7 @@ from portal.core.i18n import gettext as _
 from portal.core.time import local_today
 from portal.core.validators import parse_money
 from portal.core.web import commit_action
-from portal.insurance import claims, services
+from portal.insurance import claims, estimates, payouts
 from portal.insurance.forms import ClaimForm, ClaimReplyForm
 from portal.insurance.models import InsuranceClaim
 from portal.insurance.views.blueprint import bp
@@ -50,7 +50,7 @@ def _preview(enrolment, form: ClaimForm):
         return None
     diagnosis = d.diagnosis.strip() or None
     estimate = rules.estimate(enrolment.plan.rules, eligible, enrolment.paid_this_year, diagnosis=diagnosis)
-    return estimate, services.estimate_lines(estimate)
+    return estimate, estimates.estimate_lines(estimate)
 
 
 @bp.route("/claims/new", methods=["GET", "POST"])
@@ -66,9 +66,7 @@ def new_claim():
         if request.form.get("step") == "preview":
             preview = _preview(enrolment, form)
         else:
-            claim = save_form(
-                form, lambda: claims.draft_claim(current_user, enrolment, _details(form), local_today())
-            )
+            claim = save_form(form, lambda: claims.draft_claim(current_user, enrolment, _details(form), local_today()))
             if claim:
                 flash(_("Saved. Now add photos of the invoices and the hospital's papers."), "success")
                 return redirect(url_for("insurance.claim", public_id=claim.public_id, _anchor="documents"), code=303)
@@ -91,7 +89,7 @@ def _claim_page(claim: InsuranceClaim, *, reply_form=None, upload_error: str | N
         documents=files.files_of(claim, purpose="document"),
         editable=claims.editable(claim),
         form=reply_form or ClaimReplyForm(),
-        lines=services.estimate_lines_of(claims.calculation_lines(claim)) if claim.calculation_json else [],
+        lines=estimates.estimate_lines_of(payouts.calculation_lines(claim)) if claim.calculation_json else [],
         upload_error=upload_error,
     ), status
 

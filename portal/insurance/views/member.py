@@ -9,10 +9,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal.core.forms import form_view, render_form, save_form
+from portal.core.i18n import fmt_money
 from portal.core.i18n import gettext as _
 from portal.core.time import local_today
 from portal.core.validators import InvalidInput, parse_money
-from portal.insurance import rules, services
+from portal.insurance import claims, estimates, rules, services
 from portal.insurance.forms import EnrolForm
 from portal.insurance.views.blueprint import bp
 
@@ -25,11 +26,7 @@ def index():
     held = [o for o in offers if o.enrolment is not None and o.enrolment.status != "cancelled"]
     open_to_me = [o for o in offers if o.may_enrol]
     others = [o for o in offers if o not in held and not o.may_enrol]
-    my_claims = []
-    if current_user.is_authenticated:
-        from portal.core import workflow
-
-        my_claims = [a for a in workflow.applications_of(current_user) if a.kind == "insurance_claim"]
+    my_claims = claims.claims_of(current_user) if current_user.is_authenticated else []
     return render_template(
         "insurance/index.html",
         title=_("Mutual medical insurance"),
@@ -81,7 +78,7 @@ def plan(code: str):
         offer=offer,
         typed=typed,
         estimate=estimate,
-        lines=services.estimate_lines(estimate) if estimate else [],
+        lines=estimates.estimate_lines(estimate) if estimate else [],
         errors=errors,
         form=EnrolForm(),
     )
@@ -98,7 +95,7 @@ def enrol(code: str):
             flash(
                 _(
                     "You are enrolled. Pay %(amount)s to your union; your cover starts when they confirm it.",
-                    amount=_money(plan.contribution),
+                    amount=fmt_money(plan.contribution),
                 ),
                 "success",
             )
@@ -106,10 +103,6 @@ def enrol(code: str):
             flash(_("You are enrolled and covered."), "success")
         return redirect(url_for("insurance.index"), code=303)
     offer = next((o for o in services.offers(current_user) if o.plan.id == plan.id), None)
-    return render_form("insurance/enrol.html", form, title=_("Join %(plan)s", plan=plan.display_name), plan=plan, offer=offer)
-
-
-def _money(amount) -> str:
-    from portal.core.i18n import fmt_money
-
-    return fmt_money(amount)
+    return render_form(
+        "insurance/enrol.html", form, title=_("Join %(plan)s", plan=plan.display_name), plan=plan, offer=offer
+    )
