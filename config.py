@@ -136,6 +136,22 @@ class BaseConfig:
     AID_MIGRANT_MIN_MONTHS = _env_int("AID_MIGRANT_MIN_MONTHS", 12)
     AID_NOTICE_WORKING_DAYS = _env_int("AID_NOTICE_WORKING_DAYS", 5)  # 公示: working days an approved case is on notice
 
+    # Worker libraries (portal/libraries): visits bookable this many days ahead, upcoming visits per
+    # person (waiting ones count), no-shows marked this many minutes after a slot starts, and
+    # LIBRARY_NO_SHOW_LIMIT no-shows within LIBRARY_NO_SHOW_WINDOW_DAYS suspend booking for
+    # LIBRARY_SUSPENSION_DAYS. Holds wait LIBRARY_HOLD_COLLECT_DAYS once ready; loans are due after
+    # LIBRARY_LOAN_DAYS (a renewal adds as many), with reminders LIBRARY_REMINDER_DAYS before.
+    LIBRARY_BOOK_DAYS_AHEAD = _env_int("LIBRARY_BOOK_DAYS_AHEAD", 7)
+    LIBRARY_MAX_UPCOMING_VISITS = _env_int("LIBRARY_MAX_UPCOMING_VISITS", 2)
+    LIBRARY_NO_SHOW_AFTER_MINUTES = _env_int("LIBRARY_NO_SHOW_AFTER_MINUTES", 15)
+    LIBRARY_NO_SHOW_LIMIT = _env_int("LIBRARY_NO_SHOW_LIMIT", 3)
+    LIBRARY_NO_SHOW_WINDOW_DAYS = _env_int("LIBRARY_NO_SHOW_WINDOW_DAYS", 30)
+    LIBRARY_SUSPENSION_DAYS = _env_int("LIBRARY_SUSPENSION_DAYS", 7)
+    LIBRARY_HOLD_COLLECT_DAYS = _env_int("LIBRARY_HOLD_COLLECT_DAYS", 3)
+    LIBRARY_MAX_OPEN_HOLDS = _env_int("LIBRARY_MAX_OPEN_HOLDS", 5)
+    LIBRARY_LOAN_DAYS = _env_int("LIBRARY_LOAN_DAYS", 30)
+    LIBRARY_REMINDER_DAYS = _env_int("LIBRARY_REMINDER_DAYS", 3)
+
     # Uploads (portal/core/files): photos (JPEG, PNG, HEIC) and PDFs, recognised by content.
     # Where the sealed blobs live: outside the web root (never under portal/static); default
     # <instance>/uploads. Several app servers need a shared store (docs/architecture.md, "Uploads").

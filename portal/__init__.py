@@ -13,7 +13,18 @@ from config import BASE_DIR, INSTANCE_DIR, get_config
 
 # Each domain is a package under portal/ with an ``init_app(app)`` that registers its
 # blueprints, CLI commands, tiles and demo data. A new module adds itself here.
-DOMAINS = ("main", "accounts", "unions", "membership", "stations", "aid", "insurance", "staff", "api")
+DOMAINS = (
+    "main",
+    "accounts",
+    "unions",
+    "membership",
+    "stations",
+    "aid",
+    "insurance",
+    "libraries",
+    "staff",
+    "api",
+)
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:

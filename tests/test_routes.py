@@ -99,6 +99,35 @@ GET_MATRIX = {
     "/insurance/admin/plans/<code>/edit": (LOGIN, 403, 403, 404),
     "/api/v1/insurance/plans": (200, 200, 200, 200),
     "/api/v1/insurance/plans/<code>/estimate": (404, 404, 404, 404),
+    # Worker libraries (finder and staff management): <int:library_id> is a library of county_a1,
+    # in the staff member's scope.
+    "/libraries": (200, 200, 200, 200),
+    "/libraries/<int:library_id>": (200, 200, 200, 200),
+    "/libraries/mine": (LOGIN, 200, 200, 200),
+    "/staff/libraries": (LOGIN, 403, 200, 200),
+    "/staff/libraries/new": (LOGIN, 403, 200, 200),
+    "/staff/libraries/<int:library_id>": (LOGIN, 403, 200, 200),
+    "/staff/libraries/<int:library_id>/edit": (LOGIN, 403, 200, 200),
+    "/staff/libraries/<int:library_id>/closures": (LOGIN, 403, 200, 200),
+    "/staff/libraries/<int:library_id>/partners": (LOGIN, 403, 200, 200),
+    # Worker libraries (holds, loans and the desk): <int:book_id> is a catalogue entry of that library;
+    # a worker who is not a member is told why they cannot reserve (200).
+    "/libraries/entries/<int:book_id>/reserve": (LOGIN, 200, 200, 200),
+    "/staff/libraries/<int:library_id>/holds": (LOGIN, 403, 200, 200),
+    "/staff/libraries/<int:library_id>/desk": (LOGIN, 403, 200, 200),
+    "/staff/libraries/<int:library_id>/overdue": (LOGIN, 403, 200, 200),
+    # Worker libraries (visits): <int:visit_id> is nobody's visit (someone else's is a 404 too).
+    "/libraries/<int:library_id>/book": (200, 200, 200, 200),
+    "/libraries/visits/<int:visit_id>": (LOGIN, 404, 404, 404),
+    "/libraries/visits/<int:visit_id>/cancel": (LOGIN, 404, 404, 404),
+    "/staff/libraries/<int:library_id>/checkin": (LOGIN, 403, 200, 200),
+    "/staff/libraries/<int:library_id>/visits": (LOGIN, 403, 200, 200),
+    # Worker libraries (catalogue and search): <isbn> is the ISBN of that library's catalogue entry.
+    "/libraries/search": (200, 200, 200, 200),
+    "/libraries/titles/<isbn>": (200, 200, 200, 200),
+    "/staff/libraries/<int:library_id>/catalogue": (LOGIN, 403, 200, 200),
+    "/staff/libraries/<int:library_id>/catalogue/import": (LOGIN, 403, 200, 200),
+    "/staff/libraries/catalogue-sample.csv": (LOGIN, 403, 200, 200),
 }
 POST_ONLY = {
     "/auth/logout",
@@ -125,6 +154,11 @@ POST_ONLY = {
     "/insurance/claims/<public_id>/submit",
     "/insurance/claims/<public_id>/reply",
     "/insurance/staff/claims/<public_id>/approve",
+    "/staff/libraries/<int:library_id>/closures/<int:closure_id>/remove",
+    # Worker libraries (holds, loans and the desk)
+    "/libraries/holds/<int:hold_id>/cancel",
+    "/libraries/loans/<int:loan_id>/renew",
+    "/staff/libraries/<int:library_id>/holds/<int:hold_id>/ready",
 }
 ROLES = ("anonymous", "worker", "staff", "admin")
 MAX_PAGE_BYTES = 60 * 1024
@@ -136,11 +170,29 @@ def test_every_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def people(make_user, tree, make_application, add_stations):
+def people(app, make_user, tree, make_application, add_stations):
     applicant = make_user("worker", id_number=valid_id_number())
     (station_id,) = add_stations([(45.7100, 126.6626)])
+    from portal.extensions import db
+    from portal.libraries.services import directory
+
+    with app.app_context():
+        library = directory.create_library(
+            None,
+            {"name": "路由书屋", "address": "路1号", "lat": 45.71, "lng": 126.66, "open_hours": "08:00-20:00"}
+            | {"union_code": tree["county_a1"].code},
+        )
+        db.session.commit()
+        library_id = library.id
+        # Worker libraries (holds, loans and the desk): a catalogue entry of that library.
+        from portal.libraries.services import books
+
+        book_id = books.save_entry(library_id, books.EntryData(isbn="9787530216781", title="路由测试书")).entry.id
+        db.session.commit()
     return {
         "station_id": station_id,
+        "library_id": library_id,
+        "book_id": book_id,
         "worker": make_user("worker"),
         "staff": make_user("staff", union=tree["county_a1"]),
         "admin": make_user("admin"),
@@ -161,6 +213,10 @@ def test_route_matrix(app, people, role):
             .replace("<token>", "not-a-token")
             .replace("<file_id>", "not-a-file")
             .replace("<int:station_id>", str(people["station_id"]))
+            .replace("<int:library_id>", str(people["library_id"]))
+            .replace("<int:book_id>", str(people["book_id"]))
+            .replace("<int:visit_id>", "999999")  # Worker libraries (visits)
+            .replace("<isbn>", "9787530216781")  # Worker libraries (catalogue and search)
             .replace("<any(deactivate, activate):action>", "deactivate")
             .replace("/nearby", "/nearby?lat=45.7&lng=126.6")
         )

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from portal.core.errors import DomainError
 from portal.core.i18n import gettext as _
+from portal.core.nearest import HALF_CIRCUMFERENCE_M
 from portal.core.validators import InvalidInput, decimal_or_none, parse_int, parse_money
 from portal.core.web import arg_int
 from portal.stations import search, services
@@ -53,7 +54,7 @@ def stations_nearby():
     lng = _number("lng", -180, 180)
     limit = min(_integer("limit", 1, search.DEFAULT_LIMIT), search.MAX_LIMIT)
     radius = _integer("radius_m", 1, None)
-    if radius is not None and radius > search.HALF_CIRCUMFERENCE_M:
+    if radius is not None and radius > HALF_CIRCUMFERENCE_M:
         radius = None  # a circle larger than the Earth: no radius at all
     amenities = request.args.getlist("amenity")
     unknown = [a for a in amenities if a not in AMENITIES]

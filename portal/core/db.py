@@ -31,11 +31,20 @@ NAMING_CONVENTION = {
 }
 
 
-# What the migrations create by hand and SQLAlchemy does not model: SQLite's R*Tree index of
-# station positions (and its shadow tables) and PostgreSQL's GiST index on the same positions.
+# What the migrations create by hand and SQLAlchemy does not model: SQLite's R*Tree indexes of
+# station and library positions (and their shadow tables), its FTS5 index of the libraries'
+# catalogues, PostgreSQL's GiST indexes on the same positions and pg_trgm indexes on the catalogue.
 # Alembic's comparison skips them.
-UNMANAGED_TABLE_PREFIXES = ("station_rtree",)
-UNMANAGED_INDEXES = frozenset({"ix_stations_position"})
+UNMANAGED_TABLE_PREFIXES = ("station_rtree", "library_rtree", "library_book_fts")
+UNMANAGED_INDEXES = frozenset(
+    {
+        "ix_stations_position",
+        "ix_libraries_position",
+        "ix_library_books_title_trgm",
+        "ix_library_books_author_trgm",
+        "ix_library_books_publisher_trgm",
+    }
+)
 
 
 def is_managed_table(name: str | None) -> bool:

@@ -89,6 +89,16 @@ def _is_working(day: date, exceptions: dict[date, str]) -> bool:
     return day.weekday() < 5
 
 
+def public_holidays(start: date, end: date) -> set[date]:
+    """The public holidays from ``start`` to ``end`` (both included): days places such as the
+    worker libraries are closed."""
+    return {day for day, kind in _exceptions(start, end).items() if kind == "holiday"}
+
+
+def is_public_holiday(day: date) -> bool:
+    return day in public_holidays(day, day)
+
+
 def is_working_day(day: date) -> bool:
     return _is_working(day, _exceptions(day, day))
 

@@ -148,6 +148,28 @@ class World:
         (station_id,) = self.add_stations([(45.71, 126.66)])
         return station_id
 
+    def library(self) -> int:
+        """A library of 香坊区 (county_a1): the staff() persona manages it."""
+        from portal.libraries.services import directory
+
+        with self.app.app_context():
+            library = directory.create_library(
+                None,
+                {"name": f"书屋{next_number()}", "address": "路1号", "lat": 45.71, "lng": 126.66}
+                | {"open_hours": "00:00-24:00", "union_code": self.tree["county_a1"].code},
+            )
+            db.session.commit()
+            return library.id
+
+    def closure(self, library_id: int) -> int:
+        from portal.libraries.models import LibraryClosure
+
+        with self.app.app_context():
+            closure = LibraryClosure(library_id=library_id, day=date.today() + timedelta(days=20), reason="盘点")
+            db.session.add(closure)
+            db.session.commit()
+            return closure.id
+
     def report(self) -> int:
         from portal.stations import reports
         from portal.stations.models import Station
@@ -535,6 +557,123 @@ ENDPOINTS.update(
         ),
     }
 )
+
+
+# Worker libraries (finder and staff management).
+_LIBRARY_FORM = {"name": "新书屋", "address": "路2号", "lat": "45.7", "lng": "126.6", "open_hours": "08:00-20:00"}
+
+
+def _closure_case(w: World) -> Case:
+    library_id = w.library()
+    return Case(w.staff(), {"library_id": library_id, "closure_id": w.closure(library_id)})
+
+
+ENDPOINTS.update(
+    {
+        "libraries_staff.new": lambda w: Case(w.staff(), {}, _LIBRARY_FORM),
+        "libraries_staff.edit": lambda w: Case(w.staff(), {"library_id": w.library()}, _LIBRARY_FORM),
+        "libraries_staff.closures": lambda w: Case(
+            w.staff(), {"library_id": w.library()}, {"day": (date.today() + timedelta(days=9)).isoformat()}
+        ),
+        "libraries_staff.remove_closure": _closure_case,
+        "libraries_staff.partners": lambda w: Case(w.staff(), {"library_id": w.library()}, {}),
+    }
+)
+
+
+# Worker libraries (holds, loans and the desk): a title at a library of 香坊区 (the staff()
+# persona's), reserved or lent to a member.
+def _library_book(w: World) -> tuple[int, int, str]:
+    from portal.core.validators import isbn13_check_digit
+    from portal.libraries.services import books
+
+    library_id, body = w.library(), f"9787{next_number():08d}"
+    isbn = body + isbn13_check_digit(body)
+    with w.app.app_context():
+        book_id = books.save_entry(library_id, books.EntryData(isbn=isbn, title="测试书")).entry.id
+        db.session.commit()
+    return library_id, book_id, isbn
+
+
+def _library_hold(w: World, *, staff: bool) -> Case:
+    from portal.libraries.services import holds
+
+    library_id, book_id, _isbn = _library_book(w)
+    member = w.member()
+    with w.app.app_context():
+        hold_id = holds.reserve(db.session.get(User, member.id), book_id).id
+        db.session.commit()
+    if staff:
+        return Case(w.staff(), {"library_id": library_id, "hold_id": hold_id})
+    return Case(member, {"hold_id": hold_id}, {"confirmed": "yes"})
+
+
+def _library_loan(w: World) -> Case:
+    from portal.libraries.services import loans
+
+    library_id, _book_id, isbn = _library_book(w)
+    member, staff = w.member(), w.staff()
+    with w.app.app_context():
+        loan_id = loans.lend(db.session.get(User, staff.id), library_id, db.session.get(User, member.id), isbn).id
+        db.session.commit()
+    return Case(member, {"loan_id": loan_id})
+
+
+def _library_desk(w: World) -> Case:
+    from portal.membership import services as membership
+
+    library_id, _book_id, isbn = _library_book(w)
+    member = w.member()
+    with w.app.app_context():
+        number = membership.membership_of(db.session.get(User, member.id)).member_number
+    return Case(w.staff(), {"library_id": library_id}, {"action": "lend", "member": number, "isbn": isbn})
+
+
+ENDPOINTS.update(
+    {
+        "libraries.reserve": lambda w: Case(w.member(), {"book_id": _library_book(w)[1]}, {"pickup": "library"}),
+        "libraries.cancel_hold": lambda w: _library_hold(w, staff=False),
+        "libraries.renew_loan": _library_loan,
+        "libraries_staff.hold_ready": lambda w: _library_hold(w, staff=True),
+        "libraries_staff.desk": _library_desk,
+    }
+)
+
+
+# Worker libraries (visits): tomorrow's 10:00 slot at a library of 香坊区 (open all day).
+def _library_slot() -> str:
+    from datetime import UTC, datetime, time
+
+    from portal.core.time import LOCAL_ZONE, local_today
+
+    start = datetime.combine(local_today() + timedelta(days=1), time(10), tzinfo=LOCAL_ZONE)
+    return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _library_visit(w: World) -> Case:
+    from datetime import datetime
+
+    from portal.libraries.services import visits
+
+    library_id, worker = w.library(), w.worker()
+    with w.app.app_context():
+        start = datetime.fromisoformat(_library_slot())
+        visit_id = visits.book(db.session.get(User, worker.id), library_id, start).visit.id
+        db.session.commit()
+    return Case(worker, {"visit_id": visit_id})
+
+
+ENDPOINTS.update(
+    {
+        "libraries.book": lambda w: Case(w.worker(), {"library_id": w.library()}, {"slot": _library_slot()}),
+        "libraries.cancel_visit": _library_visit,
+        "libraries_staff.checkin": lambda w: Case(w.staff(), {"library_id": w.library()}, {"code": "ABCDEF"}),
+    }
+)
+
+# Worker libraries (catalogue and search): the import form of a library of 香坊区 (no file sent:
+# with a valid token the form itself answers, 422).
+ENDPOINTS["libraries_staff.catalogue_upload"] = lambda w: Case(w.staff(), {"library_id": w.library()})
 
 
 def _new_claim(w: World) -> Case:

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from portal.core.db import utcnow
+from portal.core.hours import LOCAL_ZONE
 from portal.extensions import db
-from portal.stations.hours import LOCAL_ZONE
 from portal.stations.models import Station
 from portal.unions.models import Union
 from tests.helpers import login_as, page_text, selects_of, valid_id_number

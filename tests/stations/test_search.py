@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.core.geo import haversine_m
+from portal.core.hours import is_open_at, parse_open_hours
+from portal.core.nearest import FIRST_RADIUS_M
 from portal.extensions import db
 from portal.stations import search
-from portal.stations.hours import is_open_at, parse_open_hours
 from portal.stations.models import AMENITIES, Station, amenity_mask
 
 HARBIN = (45.7077, 126.6626)
@@ -193,7 +194,7 @@ def _destination(lat, lng, bearing_deg, distance_m):
     return math.degrees(phi2), math.degrees(lam2)
 
 
-@pytest.mark.parametrize("first_radius", [search.FIRST_RADIUS_M])
+@pytest.mark.parametrize("first_radius", [FIRST_RADIUS_M])
 def test_a_station_in_the_corner_of_the_box_does_not_beat_a_nearer_one_outside_it(app, add_stations, first_radius):
     """The box around the first search circle has corners √2 further out than its sides: a station
     there is inside the box but further than one just beyond the box's northern edge."""
@@ -226,10 +227,10 @@ def test_the_box_query_uses_the_spatial_index(ctx):
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        plan = connection.exec_driver_sql("EXPLAIN " + search._POSTGRES_BOX.format(extra=""), params).scalars().all()
+        plan = connection.exec_driver_sql("EXPLAIN " + search.STATIONS.postgres_box, params).scalars().all()
         assert any("ix_stations_position" in line for line in plan), plan
     else:
-        sql = search._SQLITE_BOX.format(extra="")
+        sql = search.STATIONS.sqlite_box
         plan = [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
         assert plan[0].startswith("SCAN r VIRTUAL TABLE INDEX") and "USING INTEGER PRIMARY KEY" in plan[1], plan
     db.session.rollback()

@@ -15,7 +15,7 @@ use case:
 Other domains use ``from portal.membership import services`` and the names below.
 """
 
-from portal.membership.services.cards import Verification, card_token, verify_card
+from portal.membership.services.cards import Verification, card_token, membership_at_desk, verify_card
 from portal.membership.services.chooser import Suggestion, suggest_unions
 from portal.membership.services.common import (
     GROUP,
@@ -52,6 +52,7 @@ __all__ = [
     "card_token",
     "joinable_union",
     "leave",
+    "membership_at_desk",
     "membership_of",
     "on_membership_approved",
     "on_transfer_approved",

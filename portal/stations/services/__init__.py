@@ -12,7 +12,16 @@ and the problem reports in ``reports.py``. Other modules use ``from portal.stati
 services`` and the names below.
 """
 
-from portal.stations.services.detail import MAX_ID, NAV_SOURCE, NavLink, get_public, navigation_links
+from portal.core.navigation import NAV_SOURCE
+from portal.stations.services.detail import (
+    MAX_ID,
+    NavLink,
+    active_by_ids,
+    get_public,
+    ids_in_scope,
+    in_scope_for_choice,
+    navigation_links,
+)
 from portal.stations.services.export import EXPORT_COLUMNS, export_csv, export_rows
 from portal.stations.services.finder import (
     FAR_SHOWN,
@@ -46,6 +55,9 @@ __all__ = [
     "Card",
     "Found",
     "NavLink",
+    "active_by_ids",
+    "ids_in_scope",
+    "in_scope_for_choice",
     "Nearby",
     "Status",
     "centre_of",

@@ -1,16 +1,13 @@
-"""One station for the public: loading it by id, and the links that open it in the map apps."""
+"""One station for the public: loading it by id (the links that open it in the map apps are
+``core.navigation``'s, shared with the libraries)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.core.errors import NotFound
-from portal.core.geo import wgs84_to_bd09, wgs84_to_gcj02
-from portal.core.i18n import lazy_gettext as _l
+from portal.core.navigation import NavLink, navigation_links
 from portal.extensions import db
 from portal.stations.models import Station
 
@@ -28,53 +25,43 @@ def get_public(station_id: int) -> Station:
     return station
 
 
-# --- Navigation ----------------------------------------------------------------------------------------------
+def active_by_ids(station_ids) -> list[Station]:
+    """The active stations among ``station_ids``, by name (another domain's list of partner stations)."""
+    if not station_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Station)
+            .where(Station.id.in_(list(station_ids)), Station.is_active.is_(True))
+            .order_by(Station.name, Station.id)
+        )
+    )
 
-NAV_SOURCE = "gonghui.portal"  # the "src"/"referer" the map apps ask callers to name themselves with
+
+def ids_in_scope(actor, station_ids) -> list[int]:
+    """Those of ``station_ids`` that ``actor`` manages (their union subtree)."""
+    from portal.core import scope
+
+    if not station_ids:
+        return []
+    stmt = scope.scoped(select(Station.id).where(Station.id.in_(list(station_ids))), actor, Station.union_id)
+    return list(db.session.scalars(stmt))
 
 
-@dataclass(frozen=True)
-class NavLink:
-    app: str  # "amap", "baidu", "tencent"
-    label: object
-    url: str
-    lat: float  # the coordinates in the app's own datum, as put in the URL
-    lng: float
+def in_scope_for_choice(actor, *, limit: int = 200) -> list[Station]:
+    """Active stations ``actor`` manages, by name (a picker on another domain's form)."""
+    from portal.core import scope
+
+    stmt = scope.scoped(select(Station).where(Station.is_active.is_(True)), actor, Station.union_id)
+    return list(db.session.scalars(stmt.order_by(Station.name, Station.id).limit(limit)))
 
 
-def navigation_links(station: Station) -> list[NavLink]:
-    """Links that open 高德地图 / 百度地图 / 腾讯地图 at the station.
-
-    Stored coordinates are WGS-84; AMap and Tencent draw in GCJ-02, Baidu in BD-09,
-    so each link carries the coordinates converted for its app (documented URI APIs:
-    uri.amap.com/marker, api.map.baidu.com/marker, apis.map.qq.com/uri/v1/marker).
-    """
-    name, address = quote(station.name), quote(station.address)
-    g_lat, g_lng = wgs84_to_gcj02(station.lat, station.lng)
-    b_lat, b_lng = wgs84_to_bd09(station.lat, station.lng)
-    return [
-        NavLink(
-            "amap",
-            _l("AMap (Gaode)"),
-            f"https://uri.amap.com/marker?position={g_lng:.6f},{g_lat:.6f}&name={name}&src={NAV_SOURCE}"
-            "&coordinate=gaode&callnative=1",
-            g_lat,
-            g_lng,
-        ),
-        NavLink(
-            "baidu",
-            _l("Baidu Maps"),
-            f"https://api.map.baidu.com/marker?location={b_lat:.6f},{b_lng:.6f}&title={name}&content={address}"
-            f"&output=html&coord_type=bd09ll&src={NAV_SOURCE}",
-            b_lat,
-            b_lng,
-        ),
-        NavLink(
-            "tencent",
-            _l("Tencent Maps"),
-            f"https://apis.map.qq.com/uri/v1/marker?marker=coord:{g_lat:.6f},{g_lng:.6f};title:{name};"
-            f"addr:{address}&referer={NAV_SOURCE}",
-            g_lat,
-            g_lng,
-        ),
-    ]
+__all__ = [
+    "MAX_ID",
+    "NavLink",
+    "active_by_ids",
+    "get_public",
+    "ids_in_scope",
+    "in_scope_for_choice",
+    "navigation_links",
+]

@@ -13,10 +13,10 @@ from sqlalchemy import or_, select
 
 from portal.core.db import utcnow
 from portal.core.geo import haversine_m
+from portal.core.hours import OpenHoursError, is_open_at, next_opening, parse_open_hours
 from portal.core.validators import clean_line
 from portal.extensions import db
 from portal.stations import search
-from portal.stations.hours import OpenHoursError, is_open_at, next_opening, parse_open_hours
 from portal.stations.models import Station, amenity_codes, amenity_mask
 from portal.unions import services as unions
 from portal.unions.models import Union

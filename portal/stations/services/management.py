@@ -8,10 +8,10 @@ from sqlalchemy.orm import joinedload
 
 from portal.core import audit, scope
 from portal.core.errors import NotAllowed
+from portal.core.hours import OpenHoursError, normalise_open_hours
 from portal.core.i18n import lazy_gettext as _l
 from portal.core.validators import InvalidInput, clean_line, decimal_or_none
 from portal.extensions import db
-from portal.stations.hours import OpenHoursError, normalise_open_hours
 from portal.stations.models import AMENITIES, Station, amenity_mask
 from portal.unions import services as unions
 from portal.unions.models import Union

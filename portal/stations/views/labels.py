@@ -6,9 +6,9 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from portal.core.db import utcnow
+from portal.core.hours import LOCAL_ZONE, is_overnight, parse_open_hours, week_summary
 from portal.core.i18n import gettext as _
 from portal.stations import services
-from portal.stations.hours import LOCAL_ZONE, is_overnight, parse_open_hours, week_summary
 from portal.stations.models import AMENITY_ICONS, AMENITY_LABELS, amenity_codes
 
 

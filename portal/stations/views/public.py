@@ -8,11 +8,11 @@ from flask_login import current_user
 from portal.core.assets import asset_url
 from portal.core.forms import form_view, render_form, save_form
 from portal.core.geo import haversine_m
+from portal.core.hours import is_overnight, parse_open_hours, weekly_table
 from portal.core.i18n import fmt_distance
 from portal.core.i18n import gettext as _
 from portal.stations import reports, services
 from portal.stations.forms import ReportForm
-from portal.stations.hours import is_overnight, parse_open_hours, weekly_table
 from portal.stations.models import AMENITY_ICONS, AMENITY_LABELS
 from portal.stations.views.blueprints import bp, map_config, parse_point
 from portal.stations.views.finder import Finder, district_options, read_finder, remember_region

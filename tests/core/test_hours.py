@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.stations.hours import (
+from portal.core.hours import (
     LOCAL_ZONE,
     OpenHoursError,
     Schedule,

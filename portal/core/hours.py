@@ -1,4 +1,4 @@
-"""Opening hours of rest stations, as staff type them and the import CSV gives them.
+"""Opening hours of rest stations and worker libraries, as staff type them and the import CSV gives them.
 
 Accepted forms (case, extra spaces and full-width characters do not matter;
 ``~``, ``–`` and ``—`` work as a dash, ``、`` as a comma):
