@@ -246,7 +246,7 @@ def seed_activity() -> None:
     from portal.accounts.models import User
     from portal.core.db import utcnow
     from portal.libraries.models import LibraryVisit
-    from portal.libraries.services import holds, loans, visits
+    from portal.libraries.services import hold_board, holds, loans, visits
 
     if db.session.scalar(select(func.count(LibraryVisit.id))):
         return
@@ -301,7 +301,7 @@ def seed_activity() -> None:
     holds.reserve(zhang, prepared.id, partners[0].id if partners else None, now=now - timedelta(hours=5))
     # Another member's reservation is ready at the library.
     hold = holds.reserve(readers[2], ready.id, now=now - timedelta(days=1))
-    holds.mark_ready(county, hold.id, library_id=xiangfang.id, now=now - timedelta(hours=20))
+    hold_board.mark_ready(county, hold.id, library_id=xiangfang.id, now=now - timedelta(hours=20))
     # Loans: 张伟's is due in three days; two others are overdue.
     loans.lend(county, xiangfang.id, zhang, soon.isbn, now=now - timedelta(days=27))
     loans.lend(county, xiangfang.id, readers[3], late.isbn, now=now - timedelta(days=41))

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests/libraries/conftest.py are parameters here)
 """Worker libraries at 390 px: (1) a member finds the nearest library, books a visit, gets its QR code
 and code, and the library's staff check them in; (2) a member searches a title, reserves it to
 collect at a rest station, the staff mark it ready, the member sees where and until when, and the
@@ -15,7 +16,7 @@ from tests.browser.support import assert_no_serious_axe_problems, label, shot, s
 from tests.libraries.conftest import make_entry, make_library, readers  # noqa: F401  (fixtures)
 
 
-def test_find_a_library_book_a_visit_and_staff_check_it_in(new_context, make_library, readers):  # noqa: F811
+def test_find_a_library_book_a_visit_and_staff_check_it_in(new_context, make_library, readers):
     # Open every day round the clock in 15-minute slots: the next slot always begins within 15
     # minutes, so its check-in (open from 30 minutes before) is open whenever the test runs.
     make_library(
@@ -78,7 +79,7 @@ def test_search_reserve_collect_at_a_station_and_borrow(
     make_library,
     make_entry,
     readers,
-    add_stations,  # noqa: F811
+    add_stations,
 ):
     library_id = make_library(name="香坊区总工会职工书屋", open_hours="24h")
     (station,) = add_stations([(45.7170, 126.6700)], union="county_a1")

@@ -21,8 +21,9 @@ from portal.core.capacity import CapacityClaim, CapacityPool
 from portal.core.validators import isbn13_check_digit
 from portal.extensions import db
 from portal.libraries.models import LibraryBook, LibraryBookGram
-from portal.libraries.services import books, catalogue_import, holds, search
-from portal.libraries.services.catalogue_import import BadFile, ImportRefused, import_catalogue
+from portal.libraries.services import books, catalogue_files, catalogue_import, holds, search
+from portal.libraries.services.catalogue_files import BadFile
+from portal.libraries.services.catalogue_import import ImportRefused, import_catalogue
 
 PYTHON = "9787115546081"
 SOLITUDE = "9787544273824"
@@ -266,7 +267,7 @@ def test_one_wrong_row_and_nothing_is_imported(ctx, staff, library):
 
 
 def test_only_the_first_errors_are_listed_but_all_are_counted(ctx, staff, library, monkeypatch):
-    monkeypatch.setattr(catalogue_import, "ERRORS_SHOWN", 5)
+    monkeypatch.setattr(catalogue_files, "ERRORS_SHOWN", 5)
     data = HEADER + "\n" + "".join("9787115546082,坏,,,,,\n" for _ in range(12))
     with pytest.raises(ImportRefused) as exc:
         run(staff["county"], library, data)
@@ -294,7 +295,7 @@ def test_files_that_cannot_be_read_are_refused_as_a_whole(ctx, staff, library, d
 
 
 def test_limits_on_rows_and_size(ctx, app, staff, library, monkeypatch):
-    monkeypatch.setattr(catalogue_import, "MAX_ROWS", 3)
+    monkeypatch.setattr(catalogue_files, "MAX_ROWS", 3)
     data = HEADER + "\n" + "".join(f"{isbn(n)},书{n},,,,,\n" for n in range(1, 5))
     with pytest.raises(BadFile) as exc:
         run(staff["county"], library, data)

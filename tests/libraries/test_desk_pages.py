@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal.core.audit import AuditEvent
 from portal.extensions import db
 from portal.libraries.models import LibraryHold, LibraryLoan
-from portal.libraries.services import holds, loans
+from portal.libraries.services import hold_board, holds, loans
 from portal.membership import services as membership
 from tests.helpers import csrf_token, login_as, page_text, post_form
 from tests.libraries.test_holds import NOW, partner_station, person
@@ -256,7 +256,7 @@ def test_the_desk_collects_a_ready_reservation_from_the_readers_list(app, reader
     library_id, book_id = shelf
     with app.app_context():
         hold = holds.reserve(person(readers["member"]), book_id, now=NOW)
-        holds.mark_ready(person(readers["county"]), hold.id, now=NOW)
+        hold_board.mark_ready(person(readers["county"]), hold.id, now=NOW)
         db.session.commit()
         hold_id = hold.id
     staff = signed_in(app, readers["county"])

@@ -10,7 +10,7 @@ import pytest
 
 from portal.extensions import db
 from portal.libraries.models import LibraryHold, LibraryLoan
-from portal.libraries.services import holds, loans
+from portal.libraries.services import hold_board, holds, loans
 from tests.libraries.test_holds import NOW, messages_of, person
 
 ISBN = "9787530216781"
@@ -37,7 +37,7 @@ def line_of_three(app, readers, make_library, make_entry):
         ready = holds.reserve(person(readers["member"]), book_id, now=NOW)
         second = holds.reserve(person(readers["member2"]), book_id, now=NOW)
         third = holds.reserve(person(readers["member3"]), book_id, now=NOW)
-        holds.mark_ready(person(readers["county"]), ready.id, now=NOW)
+        hold_board.mark_ready(person(readers["county"]), ready.id, now=NOW)
         db.session.commit()
         return ready.id, second.id, third.id
 
@@ -74,7 +74,7 @@ def test_the_next_in_line_expires_in_turn_and_the_copy_reaches_the_third(app, re
     ready, second, third = line_of_three
     run_jobs(app, "2026-12-11T08:00")
     with app.app_context():
-        holds.mark_ready(person(readers["county"]), second, now=datetime(2026, 12, 11, 1, 0, tzinfo=UTC))
+        hold_board.mark_ready(person(readers["county"]), second, now=datetime(2026, 12, 11, 1, 0, tzinfo=UTC))
         db.session.commit()
     assert run_jobs(app, "2026-12-15T00:00")["libraries.holds"] == 1  # ready 11th → collect by the 14th
     assert statuses(app, ready, second, third) == ["expired", "expired", "allocated"]

@@ -16,7 +16,7 @@ from portal.core.notify import Message
 from portal.core.validators import InvalidInput
 from portal.extensions import db
 from portal.libraries.models import LibraryBook, LibraryHold
-from portal.libraries.services import books, directory, holds
+from portal.libraries.services import books, directory, hold_board, holds
 
 
 @pytest.fixture(autouse=True)
@@ -227,7 +227,7 @@ def test_marking_ready_tells_the_member_where_and_until_when(app, ctx, readers, 
     library_id, book_id = shelf
     station_id = partner_station(app, add_stations, library_id, readers["county"])
     hold = reserve(readers["member"], book_id, station_id)
-    holds.mark_ready(person(readers["county"]), hold.id, library_id=library_id, now=NOW)
+    hold_board.mark_ready(person(readers["county"]), hold.id, library_id=library_id, now=NOW)
     db.session.commit()
     assert hold.status == "ready" and hold.ready_at == NOW
     # Three days to collect, to the end of the third day in Harbin: 10 December, until midnight.
@@ -242,17 +242,17 @@ def test_only_a_copy_set_aside_can_be_marked_ready(ctx, readers, shelf):
     reserve(readers["member"], book_id)
     queued = reserve(readers["member2"], book_id)
     with pytest.raises(InvalidTransition):
-        holds.mark_ready(person(readers["county"]), queued.id, library_id=library_id, now=NOW)
+        hold_board.mark_ready(person(readers["county"]), queued.id, library_id=library_id, now=NOW)
 
 
 def test_staff_of_another_county_cannot_mark_ready(ctx, readers, shelf):
     library_id, book_id = shelf
     hold = reserve(readers["member"], book_id)
     with pytest.raises(NotFound):
-        holds.mark_ready(person(readers["county_other"]), hold.id, now=NOW)
+        hold_board.mark_ready(person(readers["county_other"]), hold.id, now=NOW)
     with pytest.raises(NotFound):  # nor through a library of their own
-        holds.mark_ready(person(readers["county"]), hold.id, library_id=library_id + 1000, now=NOW)
-    holds.mark_ready(person(readers["admin"]), hold.id, now=NOW)
+        hold_board.mark_ready(person(readers["county"]), hold.id, library_id=library_id + 1000, now=NOW)
+    hold_board.mark_ready(person(readers["admin"]), hold.id, now=NOW)
     assert hold.status == "ready"
 
 
@@ -267,9 +267,9 @@ def test_the_staff_board_groups_copies_to_prepare_by_pickup_place(
     reserve(readers["member2"], b, station_id)
     ready = reserve(readers["member3"], c)
     reserve(readers["member"], c)  # in line
-    holds.mark_ready(person(readers["county"]), ready.id, now=NOW)
+    hold_board.mark_ready(person(readers["county"]), ready.id, now=NOW)
     db.session.commit()
-    board = holds.board(person(readers["county"]), library_id)
+    board = hold_board.board(person(readers["county"]), library_id)
     library_name = directory.get_public(library_id).name
     assert [(place, [h.book.title for h in items]) for place, items in board.to_prepare] == [
         (library_name, ["甲书"]),

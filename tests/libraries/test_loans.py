@@ -14,7 +14,7 @@ from portal.core.errors import CapacityFull, Conflict, InvalidTransition, NotFou
 from portal.core.validators import InvalidInput
 from portal.extensions import db
 from portal.libraries.models import LibraryBook, LibraryHold, LibraryLoan
-from portal.libraries.services import holds, loans
+from portal.libraries.services import hold_board, holds, loans
 from tests.libraries.test_holds import NOW, fresh, messages_of, partner_station, person, reserve
 
 
@@ -71,7 +71,7 @@ def test_lending_without_a_reservation_takes_a_free_copy_due_in_thirty_days(ctx,
 def test_lending_to_a_member_whose_reservation_is_ready_collects_it_and_keeps_its_copy(ctx, readers, shelf):
     library_id, book_id = shelf
     hold = reserve(readers["member"], book_id)
-    holds.mark_ready(person(readers["county"]), hold.id, now=NOW)
+    hold_board.mark_ready(person(readers["county"]), hold.id, now=NOW)
     db.session.commit()
     loan = lend(readers, library_id)
     db.session.refresh(hold)
@@ -91,7 +91,7 @@ def test_collecting_at_a_partner_rest_station(app, ctx, readers, shelf, add_stat
     library_id, book_id = shelf
     station_id = partner_station(app, add_stations, library_id, readers["county"])
     hold = reserve(readers["member"], book_id, station_id)
-    holds.mark_ready(person(readers["county"]), hold.id, now=NOW)
+    hold_board.mark_ready(person(readers["county"]), hold.id, now=NOW)
     db.session.commit()
     assert messages_of(readers["member"], "library_hold.ready")[0].params["place"] == "驿站0"
     (line,) = holds.holds_of(person(readers["member"]))

@@ -20,7 +20,7 @@ from portal.core.errors import NotAllowed
 from portal.core.notify import Message
 from portal.extensions import db
 from portal.libraries.models import LibrarySuspension, LibraryVisit
-from portal.libraries.services import visits
+from portal.libraries.services import visit_desk, visit_jobs, visits
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = date(2027, 3, 8)
@@ -75,7 +75,7 @@ def _messages(user_id: int, template: str) -> list[Message]:
 def test_a_booked_visit_nobody_checked_in_is_a_no_show_fifteen_minutes_after_it_began(w, run_jobs, readers):
     missed = w.book("member", at(MONDAY, 9))
     came = w.book("member2", at(MONDAY, 9))
-    visits.check_in(w.user("county"), w.library_id, db.session.get(LibraryVisit, came).code, at(MONDAY, 8, 50))
+    visit_desk.check_in(w.user("county"), w.library_id, db.session.get(LibraryVisit, came).code, at(MONDAY, 8, 50))
     assert run_jobs("2027-03-08T09:14") == 0
     assert w.status(missed) == "booked"
     assert run_jobs("2027-03-08T09:15") == 1
@@ -150,7 +150,7 @@ def test_two_runners_at_once_move_each_visit_once_and_suspend_each_person_once(a
         def runner(_):
             with app.app_context():
                 barrier.wait()
-                return visits.run_visit_jobs(at(MONDAY, 11))
+                return visit_jobs.run_visit_jobs(at(MONDAY, 11))
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             done = list(pool.map(runner, range(2)))

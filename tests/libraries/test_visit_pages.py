@@ -15,7 +15,7 @@ from portal.accounts.models import User
 from portal.core.notify import Message
 from portal.extensions import db
 from portal.libraries.models import LibrarySuspension, LibraryVisit
-from portal.libraries.services import visits
+from portal.libraries.services import visit_desk
 from portal.libraries.views import visits as visit_views
 from tests.helpers import csrf_token, login_as, post_form
 
@@ -202,7 +202,7 @@ def test_the_qr_codes_link_opens_the_desk_with_the_token_filled_in(app, clock, l
     book(signed_in(app, readers["member"]), library_id)
     visit = visit_of(app, readers["member"])
     with app.app_context():
-        token = visits.visit_token(visit, at(7))
+        token = visit_desk.visit_token(visit, at(7))
     clock.now = at(8, 45)
     desk = signed_in(app, readers["admin"])
     page = html(desk.get(f"/staff/libraries/{library_id}/checkin?code={token}"))
@@ -215,7 +215,7 @@ def test_a_forged_token_is_refused_at_the_desk(app, clock, library_id, readers):
     book(signed_in(app, readers["member"]), library_id)
     visit = visit_of(app, readers["member"])
     with app.app_context():
-        token = visits.visit_token(visit, at(7))
+        token = visit_desk.visit_token(visit, at(7))
     clock.now = at(8, 45)
     desk = signed_in(app, readers["county"])
     forged = token[:-2] + ("xx" if not token.endswith("xx") else "yy")

@@ -20,7 +20,7 @@ from portal.core.time import CalendarDay
 from portal.core.validators import InvalidInput
 from portal.extensions import db
 from portal.libraries.models import Library, LibraryClosure, LibrarySuspension, LibraryVisit
-from portal.libraries.services import slots, visits
+from portal.libraries.services import slots, visit_desk, visits
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = date(2027, 3, 8)
@@ -259,50 +259,50 @@ def test_staff_check_in_by_typed_code_once(w):
     visit = w.book("member").visit
     county = w.user("county")
     typed = " " + visit.code.lower()[:3] + "-" + visit.code[3:] + " "  # as someone types it
-    done = visits.check_in(county, w.library_id, typed, at(MONDAY, 8, 45))
+    done = visit_desk.check_in(county, w.library_id, typed, at(MONDAY, 8, 45))
     db.session.commit()
     assert done.status == "checked_in" and done.checked_in_by_id == county.id
     assert db.session.get(CapacityClaim, visit.quota_claim_id).status == "released"  # no longer upcoming
     with pytest.raises(Conflict, match="Already checked in at 2027-03-08 08:45"):
-        visits.check_in(county, w.library_id, visit.code, at(MONDAY, 8, 50))
+        visit_desk.check_in(county, w.library_id, visit.code, at(MONDAY, 8, 50))
 
 
 def test_check_in_by_the_signed_qr_token_or_the_link_it_carries(w):
     visit = w.book("member").visit
-    token = visits.visit_token(visit, NOW)
+    token = visit_desk.visit_token(visit, NOW)
     link = f"https://example.org/staff/libraries/{w.library_id}/checkin?code={token}"
-    assert visits.check_in(w.user("admin"), w.library_id, link, at(MONDAY, 9, 5)).status == "checked_in"
+    assert visit_desk.check_in(w.user("admin"), w.library_id, link, at(MONDAY, 9, 5)).status == "checked_in"
 
 
 def test_a_tampered_or_expired_qr_token_is_refused(w):
     visit = w.book("member").visit
-    token = visits.visit_token(visit, NOW)
+    token = visit_desk.visit_token(visit, NOW)
     county = w.user("county")
     tampered = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
     with pytest.raises(InvalidInput, match="not a valid library booking"):
-        visits.check_in(county, w.library_id, tampered, at(MONDAY, 9))
-    forged = visits.URLSafeTimedSerializer("another-secret", salt="library-visit").dumps([visit.id, visit.code, 0])
+        visit_desk.check_in(county, w.library_id, tampered, at(MONDAY, 9))
+    forged = visit_desk.URLSafeTimedSerializer("another-secret", salt="library-visit").dumps([visit.id, visit.code, 0])
     with pytest.raises(InvalidInput, match="not a valid library booking"):
-        visits.check_in(county, w.library_id, forged, at(MONDAY, 9))
-    old = visits.visit_token(visit, NOW - timedelta(days=9))
+        visit_desk.check_in(county, w.library_id, forged, at(MONDAY, 9))
+    old = visit_desk.visit_token(visit, NOW - timedelta(days=9))
     with pytest.raises(InvalidInput, match="expired"):
-        visits.check_in(county, w.library_id, old, at(MONDAY, 9))
+        visit_desk.check_in(county, w.library_id, old, at(MONDAY, 9))
     assert db.session.get(LibraryVisit, visit.id).status == "booked"
 
 
 def test_a_token_naming_another_visit_with_a_wrong_code_finds_nothing(w):
     visit = w.book("member").visit
     other = w.book("member2").visit
-    token = visits._serializer().dumps([other.id, visit.code, int(NOW.timestamp())])
+    token = visit_desk._serializer().dumps([other.id, visit.code, int(NOW.timestamp())])
     with pytest.raises(InvalidInput, match="No booking has this code"):
-        visits.check_in(w.user("county"), w.library_id, token, at(MONDAY, 9))
+        visit_desk.check_in(w.user("county"), w.library_id, token, at(MONDAY, 9))
 
 
 def test_only_staff_of_the_librarys_part_of_the_tree_check_in(w):
     visit = w.book("member").visit
     for key in ("county_other", "grassroots", "member2", "worker"):
         with pytest.raises(NotFound):
-            visits.check_in(w.user(key), w.library_id, visit.code, at(MONDAY, 9))
+            visit_desk.check_in(w.user(key), w.library_id, visit.code, at(MONDAY, 9))
     assert db.session.get(LibraryVisit, visit.id).status == "booked"
 
 
@@ -310,7 +310,7 @@ def test_a_booking_of_another_library_is_refused_at_this_desk(w):
     other_library = w.library()
     visit = w.book("member", library_id=other_library).visit
     with pytest.raises(InvalidInput, match="another library"):
-        visits.check_in(w.user("county"), w.library_id, visit.code, at(MONDAY, 9))
+        visit_desk.check_in(w.user("county"), w.library_id, visit.code, at(MONDAY, 9))
 
 
 @pytest.mark.parametrize(
@@ -320,7 +320,7 @@ def test_a_booking_of_another_library_is_refused_at_this_desk(w):
 def test_check_in_opens_half_an_hour_before_the_slot_and_closes_at_its_end(w, moment, message):
     visit = w.book("member").visit
     with pytest.raises(InvalidTransition, match=message):
-        visits.check_in(w.user("county"), w.library_id, visit.code, moment)
+        visit_desk.check_in(w.user("county"), w.library_id, visit.code, moment)
 
 
 def test_people_waiting_or_cancelled_are_not_checked_in(w):
@@ -328,15 +328,15 @@ def test_people_waiting_or_cancelled_are_not_checked_in(w):
     w.book("member2")
     waiting = w.book("member3").visit
     with pytest.raises(InvalidTransition, match="waiting list"):
-        visits.check_in(w.user("county"), w.library_id, waiting.code, NINE)
+        visit_desk.check_in(w.user("county"), w.library_id, waiting.code, NINE)
     visits.cancel(w.user("member3"), waiting.id, NOW)
     db.session.commit()
     with pytest.raises(InvalidTransition, match="cancelled"):
-        visits.check_in(w.user("county"), w.library_id, waiting.code, NINE)
+        visit_desk.check_in(w.user("county"), w.library_id, waiting.code, NINE)
 
 
 def test_unreadable_input_says_what_to_type(w):
     with pytest.raises(InvalidInput, match="6-character code"):
-        visits.check_in(w.user("county"), w.library_id, "12", NINE)
+        visit_desk.check_in(w.user("county"), w.library_id, "12", NINE)
     with pytest.raises(InvalidInput, match="No booking has this code"):
-        visits.check_in(w.user("county"), w.library_id, "ABCDEF", NINE)
+        visit_desk.check_in(w.user("county"), w.library_id, "ABCDEF", NINE)

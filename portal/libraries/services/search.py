@@ -15,6 +15,9 @@ and Python checks each against the query (a substring, case folded) and ranks th
 and PostgreSQL give the same results in the same order: the exact ISBN first, then titles equal
 to the query, titles starting with it, titles containing it, authors, publishers; then the shorter
 title, then the older entry.
+
+The staff's page of a library's catalogue (its rows, with copies out and holds waiting) is
+``catalogue_list``'s.
 """
 
 from __future__ import annotations
@@ -407,66 +410,3 @@ def library_choices() -> list[tuple[int, str]]:
             .limit(MAX_LIBRARY_CHOICES)
         )
     ]
-
-
-@dataclass(frozen=True)
-class StaffRow:
-    """One entry of a library's catalogue as its staff see it."""
-
-    entry_id: int
-    isbn: str
-    title: str
-    author: str
-    publisher: str
-    year: int | None
-    copies: int
-    available: int
-    waiting: int
-
-    @property
-    def out(self) -> int:
-        """Copies lent or set aside for a hold."""
-        return self.copies - self.available
-
-    @property
-    def isbn_display(self) -> str:
-        return format_isbn13(self.isbn)
-
-    @classmethod
-    def of(cls, found: Title) -> StaffRow:
-        """A search result within one library (one holding)."""
-        h = found.holdings[0]
-        return cls(
-            h.entry_id,
-            found.isbn,
-            found.title,
-            found.author,
-            found.publisher,
-            found.year,
-            h.copies,
-            h.available,
-            h.waiting,
-        )
-
-
-def catalogue_entries(library_id: int, *, page: int = 1, per_page: int = 50) -> tuple[list[StaffRow], int]:
-    """A page of a library's catalogue, the latest entries first, and how many entries it has."""
-    total = db.session.scalar(select(func.count(LibraryBook.id)).where(LibraryBook.library_id == library_id)) or 0
-    rows = db.session.execute(
-        select(
-            LibraryBook.id,
-            LibraryBook.isbn,
-            LibraryBook.title,
-            LibraryBook.author,
-            LibraryBook.publisher,
-            LibraryBook.year,
-        )
-        .where(LibraryBook.library_id == library_id)
-        .order_by(LibraryBook.id.desc())
-        .limit(per_page)
-        .offset((max(1, page) - 1) * per_page)
-    ).all()
-    counts = availability([r.id for r in rows])
-    return [
-        StaffRow(r.id, r.isbn, r.title, r.author, r.publisher, r.year, *counts.get(r.id, (0, 0, 0))) for r in rows
-    ], total

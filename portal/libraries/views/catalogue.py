@@ -15,7 +15,7 @@ from portal.core.i18n import lazy_gettext as _l
 from portal.core.scope import require_role
 from portal.core.validators import InvalidInput, parse_isbn
 from portal.core.web import arg_int, commit_action, page_arg
-from portal.libraries.services import catalogue_import, directory, search
+from portal.libraries.services import catalogue_files, catalogue_import, catalogue_list, directory, search
 from portal.libraries.views.blueprint import bp, staff_bp
 
 staff_only = require_role("staff", "admin")
@@ -93,10 +93,10 @@ def catalogue(library_id: int):
     page = page_arg()
     if query:
         results = search.search(query, library_ids=[library.id], page=page, per_page=STAFF_PER_PAGE, active_only=False)
-        rows = [search.StaffRow.of(t) for t in results.items]
+        rows = [catalogue_list.StaffRow.of(t) for t in results.items]
         pagination = results
     else:
-        rows, total = search.catalogue_entries(library.id, page=page, per_page=STAFF_PER_PAGE)
+        rows, total = catalogue_list.catalogue_entries(library.id, page=page, per_page=STAFF_PER_PAGE)
         pagination = search.Results(query="", field="all", kind="list", total=total, page=page, per_page=STAFF_PER_PAGE)
         results = None
     return render_template(
@@ -146,8 +146,8 @@ def catalogue_upload(library_id: int):
         title=_("Import the catalogue"),
         library=library,
         result=result,
-        columns=catalogue_import.SAMPLE_HEADER,
-        max_rows=catalogue_import.MAX_ROWS,
+        columns=catalogue_files.SAMPLE_HEADER,
+        max_rows=catalogue_files.MAX_ROWS,
     )
     return page, (422 if result is not None else status)
 
@@ -156,4 +156,4 @@ def catalogue_upload(library_id: int):
 @staff_only
 def catalogue_sample():
     """A CSV with the expected columns and two rows, to fill in and import."""
-    return csv_response("catalogue-sample.csv", catalogue_import.SAMPLE_HEADER, catalogue_import.SAMPLE_ROWS)
+    return csv_response("catalogue-sample.csv", catalogue_files.SAMPLE_HEADER, catalogue_files.SAMPLE_ROWS)

@@ -26,11 +26,11 @@ def weekday_names() -> list[str]:
 def status_label(status: directory.Status, today) -> tuple[str, str, str]:
     """(css class, pill text, detail): 开放中 / 今日闭馆 / 已闭馆 · 明天 09:00 开放."""
     if status.state == "open":
-        return "is-open", _("Open now"), ""
+        return "is-open", _("Library open now"), ""
     if status.state == "closed_today":
         return "is-suspended", _("Closed today"), ""
     if status.opens_at is None:
-        return "is-closed", _("Closed now"), ""
+        return "is-closed", _("Library closed now"), ""
     opens = status.opens_at
     time = opens.strftime("%H:%M")
     days = (opens.date() - today).days
@@ -40,7 +40,7 @@ def status_label(status: directory.Status, today) -> tuple[str, str, str]:
         when = _("Opens tomorrow at %(time)s", time=time)
     else:
         when = _("Opens %(day)s at %(time)s", day=weekday_names()[opens.weekday()], time=time)
-    return "is-closed", _("Closed now"), when
+    return "is-closed", _("Library closed now"), when
 
 
 def _point():

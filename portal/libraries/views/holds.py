@@ -17,7 +17,7 @@ from portal.core.scope import require_role
 from portal.core.time import local_today
 from portal.core.validators import InvalidInput, format_isbn13, parse_int
 from portal.core.web import MAX_DB_INTEGER, commit_action, redirect_back
-from portal.libraries.services import directory, holds, loans
+from portal.libraries.services import directory, hold_board, holds, loans
 from portal.libraries.views.blueprint import bp, staff_bp
 from portal.membership import services as membership
 
@@ -123,7 +123,7 @@ def renew_loan(loan_id: int):
 def holds_board(library_id: int):
     """What to fetch (by pickup place) with a 备好了 button, what waits to be collected, the queues."""
     library = directory.library_in_scope(current_user, library_id)
-    board = holds.board(current_user, library.id)
+    board = hold_board.board(current_user, library.id)
     return render_template(
         "libraries/holds_staff.html",
         title=_("Reservations"),
@@ -142,7 +142,7 @@ def holds_board(library_id: int):
 def hold_ready(library_id: int, hold_id: int):
     """备好了: the copy is at the pickup place; the member is told where and until when."""
     library = directory.library_in_scope(current_user, library_id)
-    hold = commit_action(lambda: holds.mark_ready(current_user, hold_id, library_id=library.id))
+    hold = commit_action(lambda: hold_board.mark_ready(current_user, hold_id, library_id=library.id))
     flash(
         _(
             "Ready: the member has been told to collect %(title)s at %(place)s by %(date)s.",

@@ -26,7 +26,7 @@ from portal.core.time import local_today, start_of_local_day
 from portal.core.validators import InvalidInput
 from portal.core.web import commit_action
 from portal.extensions import login_manager
-from portal.libraries.services import directory, slots, visits
+from portal.libraries.services import directory, slots, visit_desk, visits
 from portal.libraries.views.blueprint import bp, staff_bp
 
 SLOT_FIELD_MAX = 40
@@ -145,7 +145,8 @@ def book(library_id: int):
     day = _day_arg() or today
     if not days[0] <= day <= days[-1]:
         day = today
-    day_slots = slots.slots_for_day(library, day, now)
+    # Slots that have begun are left out: on a phone, today's list starts with what can be booked.
+    day_slots = [s for s in slots.slots_for_day(library, day, now) if s.state != "started"]
     mine, suspension, upcoming = {}, None, 0
     if current_user.is_authenticated:
         first = start_of_local_day(day)
@@ -180,7 +181,7 @@ def visit(visit_id: int):
     usable = found.status == "booked" and now < found.slot_end
     qr = None
     if usable:
-        token = visits.visit_token(found, now)
+        token = visit_desk.visit_token(found, now)
         qr = _qr_svg(_public_url("libraries_staff.checkin", library_id=found.library_id, code=token))
     return render_template(
         "libraries/visit_detail.html",
@@ -235,12 +236,12 @@ staff_only = require_role("staff", "admin")
 def checkin(library_id: int):
     """The desk: type the code (always works) or scan the QR code with the camera (checkin.js,
     where the browser has BarcodeDetector); the same form either way."""
-    library = visits.library_for_staff(current_user, library_id)
+    library = visit_desk.library_for_staff(current_user, library_id)
     form = CheckInForm()
     if request.method == "GET" and request.args.get("code"):
         form.code.data = request.args.get("code", "")[:CODE_FIELD_MAX]  # opened from the QR code's link
     if form.validate_on_submit():
-        done = save_form(form, lambda: visits.check_in(current_user, library.id, form.code.data, _now()))
+        done = save_form(form, lambda: visit_desk.check_in(current_user, library.id, form.code.data, _now()))
         if done:
             flash(
                 _(
@@ -256,7 +257,7 @@ def checkin(library_id: int):
         form,
         title=_("Check visitors in"),
         library=library,
-        recent=visits.recent_check_ins(library.id, _now()),
+        recent=visit_desk.recent_check_ins(library.id, _now()),
         mask_name=mask_name,
     )
 
@@ -266,7 +267,7 @@ def checkin(library_id: int):
 def visits_day(library_id: int):
     """A day's slots at the library: how many booked, waiting, checked in and missed, and who
     (names masked)."""
-    library = visits.library_for_staff(current_user, library_id)
+    library = visit_desk.library_for_staff(current_user, library_id)
     now = _now()
     today = local_today(now)
     day = _day_arg() or today
@@ -280,7 +281,7 @@ def visits_day(library_id: int):
         day_text=day_label(day, today),
         previous_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1),
-        board=visits.day_board(library, day, now),
+        board=visit_desk.day_board(library, day, now),
         closure=slots.closure_reason(library.id, day),
         status_label=visits.status_label,
     )
