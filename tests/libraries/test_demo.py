@@ -22,7 +22,11 @@ def test_the_demo_libraries_have_catalogues_visits_holds_and_loans(app):
     assert runner.invoke(args=["seed-demo"]).exit_code == 0  # the second run adds nothing
     with app.app_context():
         libraries = db.session.scalars(select(Library).order_by(Library.id)).all()
-        assert [lib.name for lib in libraries] == ["香坊区总工会职工书屋", "道里区中央大街职工书屋", "通河县总工会职工书屋"]
+        assert [lib.name for lib in libraries] == [
+            "香坊区总工会职工书屋",
+            "道里区中央大街职工书屋",
+            "通河县总工会职工书屋",
+        ]
         assert db.session.scalar(select(func.count(LibraryBook.id))) == 2000
         assert db.session.scalar(select(func.count()).select_from(LibraryPartnerStation)) >= 3
         visits = Counter(db.session.scalars(select(LibraryVisit.status)))
