@@ -135,7 +135,7 @@ def upgrade():
     sa.Column('field', sa.String(length=1), nullable=False),
     sa.Column('book_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['book_id'], ['library_books.id'], name=op.f('fk_library_book_grams_book_id_library_books'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('gram', 'field', 'book_id', name=op.f('pk_library_book_grams'))
+    sa.PrimaryKeyConstraint('gram', 'book_id', 'field', name=op.f('pk_library_book_grams'))
     )
     with op.batch_alter_table('library_book_grams', schema=None) as batch_op:
         batch_op.create_index('ix_library_book_grams_book', ['book_id'], unique=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -111,7 +111,9 @@ def security_headers(response):
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     # Pages (and images such as the member card) with personal data must not linger in caches.
-    if current_user.is_authenticated and request.endpoint != "static":
+    # The session says whether someone is signed in without touching the user row, which a commit
+    # has expired by now (reading it would reload the user: four statements after every POST).
+    if session.get("_user_id") is not None and request.endpoint != "static":
         headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -168,10 +168,12 @@ class LibraryBook(TimestampMixin, db.Model):
 
 class LibraryBookGram(db.Model):
     """Every one- and two-character piece of a catalogue entry's title, author and publisher
-    (lower-cased): one- and two-character searches read this index instead of scanning."""
+    (lower-cased): one- and two-character searches read this index instead of scanning. The key
+    is (gram, book_id, field): a gram's entries come in id order, so a search reads only as many
+    as it shows."""
 
     __tablename__ = "library_book_grams"
-    __table_args__ = (PrimaryKeyConstraint("gram", "field", "book_id"), Index("ix_library_book_grams_book", "book_id"))
+    __table_args__ = (PrimaryKeyConstraint("gram", "book_id", "field"), Index("ix_library_book_grams_book", "book_id"))
 
     gram: Mapped[str] = mapped_column(String(2), nullable=False)
     field: Mapped[str] = mapped_column(String(1), nullable=False)  # t(itle), a(uthor), p(ublisher)

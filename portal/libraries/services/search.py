@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from math import ceil
 
-from sqlalchemy import any_, func, literal_column, or_, select, text
+from sqlalchemy import Integer, String, any_, bindparam, func, literal_column, or_, select, text
 
 from portal.core.capacity import CapacityClaim, CapacityPool
 from portal.core.i18n import lazy_gettext as _l
@@ -37,7 +38,7 @@ from portal.libraries.services.books import GRAM_FIELDS, grams_of
 
 FIELDS = ("all", "title", "author", "isbn")
 MAX_QUERY = 50  # characters of a query that count; the rest is ignored
-CANDIDATES = 2000  # catalogue entries read for one query, at most
+CANDIDATES = 100  # catalogue entries read for one query, at most (the first by id)
 PER_PAGE = 20
 MAX_PER_PAGE = 100
 # Where each field's words are: FTS5 columns, gram fields, ranking tiers.
@@ -153,7 +154,16 @@ def _prefix_upper(prefix: str) -> str | None:
 # --- Candidates ---------------------------------------------------------------------------------
 
 
-def _base(library_ids, active_only: bool):
+# Each statement is built once per shape (kind, field, one library or all, …) and run with the
+# query's values as parameters: building a SELECT and working out its cache key each time cost more
+# than running it (SQLAlchemy's dialect options, looked up per new statement object).
+
+
+def _libraries_param():
+    return bindparam("libraries", expanding=True, type_=Integer)
+
+
+def _base(in_library: bool, active_only: bool):
     stmt = select(
         LibraryBook.id,
         LibraryBook.isbn,
@@ -167,10 +177,10 @@ def _base(library_ids, active_only: bool):
     ).join(Library, Library.id == LibraryBook.library_id)
     if active_only:
         stmt = stmt.where(Library.is_active.is_(True))
-    if library_ids is not None:
+    if in_library:
         # "+ 0": not through the (library_id, isbn) index — that would read every entry of the
         # library and test each against the match; the text or ISBN index leads, this filters.
-        stmt = stmt.where((LibraryBook.library_id + 0).in_(list(library_ids)))
+        stmt = stmt.where((LibraryBook.library_id + 0).in_(_libraries_param()))
     return stmt
 
 
@@ -194,27 +204,44 @@ def _short_gram(query: str) -> str | None:
     return pieces[0] if pieces else None
 
 
-def _matched(kind: str, value: str, columns: tuple[str, ...]):
-    """The ids of the entries whose text may hold the query: from the one- and two-character
-    index, SQLite's FTS5 trigram table or PostgreSQL's trigram GIN indexes."""
+def _matched(kind: str, columns: tuple[str, ...], in_library: bool, dialect: str, limit: int):
+    """The first ``limit`` ids (in id order) of the entries whose text may hold the query
+    (parameter ``value``) — from the one- and two-character index, SQLite's FTS5 trigram table or
+    PostgreSQL's trigram GIN indexes — in the ``libraries`` given when ``in_library``. The
+    one-and-two-character index and FTS5 yield ids in order, so the database stops after
+    ``limit`` instead of collecting every match of a common word."""
+    in_libraries = (LibraryBook.library_id + 0).in_(_libraries_param()) if in_library else None
     if kind == "short":
         fields = [GRAM_FIELDS[c] for c in columns]
-        return select(LibraryBookGram.book_id).where(LibraryBookGram.gram == value, LibraryBookGram.field.in_(fields))
-    if db.engine.dialect.name == "sqlite":
-        fts = text("SELECT rowid FROM library_book_fts WHERE library_book_fts MATCH :fts_query")
-        return fts.bindparams(fts_query=fts_phrase(value, columns)).columns(literal_column("rowid"))
-    pattern = like_pattern(value)
-    return select(LibraryBook.id).where(or_(*(getattr(LibraryBook, c).ilike(pattern, escape="\\") for c in columns)))
+        stmt = select(LibraryBookGram.book_id).where(
+            LibraryBookGram.gram == bindparam("value", type_=String), LibraryBookGram.field.in_(fields)
+        )
+        if in_libraries is not None:
+            stmt = stmt.join(LibraryBook, LibraryBook.id == LibraryBookGram.book_id).where(in_libraries)
+        # GROUP BY: an entry whose title and author both hold the piece is one candidate.
+        return stmt.group_by(LibraryBookGram.book_id).order_by(LibraryBookGram.book_id).limit(limit)
+    if dialect == "sqlite":
+        join = " JOIN library_books AS b ON b.id = f.rowid AND b.library_id + 0 IN :libraries" if in_library else ""
+        sql = (
+            f"SELECT f.rowid FROM library_book_fts AS f{join} WHERE library_book_fts MATCH :value "
+            f"ORDER BY f.rowid LIMIT {int(limit)}"
+        )
+        fts = text(sql).bindparams(bindparam("value", type_=String))
+        if in_library:
+            fts = fts.bindparams(_libraries_param())
+        return fts.columns(literal_column("rowid"))
+    pattern = bindparam("value", type_=String)
+    stmt = select(LibraryBook.id).where(or_(*(getattr(LibraryBook, c).ilike(pattern, escape="\\") for c in columns)))
+    if in_libraries is not None:
+        stmt = stmt.where(in_libraries)
+    return stmt.order_by(LibraryBook.id).limit(limit)
 
 
-def _among(matched):
-    """``library_books.id`` among the matched ids, looked up one by one through the primary key.
-
-    SQLite drives the join from the IN list. PostgreSQL would plan ``IN (subquery)`` as a hash
-    join over a sequential scan of the catalogue whenever it guesses more than a few hundred
-    matches (13 ms at 100,000 titles for 84 rows); ``= ANY((SELECT array_agg(…)))`` is worked
-    out once first and then read through the primary key."""
-    if db.engine.dialect.name == "sqlite":
+def _among(matched, dialect: str):
+    """``library_books.id`` among the matched ids (at most ``CANDIDATES``), read through the primary
+    key. On PostgreSQL ``= ANY((SELECT array_agg(…)))`` is worked out once first; ``IN (subquery)``
+    may be planned as a hash join over a scan of the catalogue."""
+    if dialect == "sqlite":
         return LibraryBook.id.in_(matched)
     ids = matched.subquery()
     # coalesce(): an array expression (ANY of a bare subquery would compare with each row), and
@@ -223,21 +250,48 @@ def _among(matched):
     return LibraryBook.id == any_(found)
 
 
-def candidate_statement(kind: str, value: str, field_name: str, *, library_ids=None, active_only=True):
-    """The SELECT of candidate entries for one query (exposed for the query-plan tests)."""
-    stmt = _base(library_ids, active_only)
+@lru_cache(maxsize=64)
+def _shape(kind: str, field_name: str, in_library: bool, active_only: bool, dialect: str, bounded: bool, limit: int):
+    stmt = _base(in_library, active_only)
     if kind == "isbn":
-        stmt = stmt.where(LibraryBook.isbn == value)
+        stmt = stmt.where(LibraryBook.isbn == bindparam("value", type_=String))
     elif kind == "isbn_prefix":
-        stmt = stmt.where(LibraryBook.isbn >= value)
-        upper = _prefix_upper(value)
-        if upper is not None:
-            stmt = stmt.where(LibraryBook.isbn < upper)
+        stmt = stmt.where(LibraryBook.isbn >= bindparam("value", type_=String))
+        if bounded:
+            stmt = stmt.where(LibraryBook.isbn < bindparam("upper", type_=String))
     elif kind in ("short", "words"):
-        stmt = stmt.where(_among(_matched(kind, value, _TEXT_COLUMNS[field_name])))
+        stmt = stmt.where(_among(_matched(kind, _TEXT_COLUMNS[field_name], in_library, dialect, limit), dialect))
     else:  # pragma: no cover - the kinds are this module's own
         raise ValueError(kind)
-    return stmt.order_by(LibraryBook.id).limit(CANDIDATES)
+    return stmt.order_by(LibraryBook.id).limit(limit)
+
+
+def _statement(kind: str, value: str, field_name: str, library_ids, active_only: bool):
+    """(statement, parameters) of the candidates for one query."""
+    dialect = db.engine.dialect.name
+    params: dict = {}
+    upper = None
+    if kind in ("isbn", "isbn_prefix"):
+        params["value"] = value
+        upper = _prefix_upper(value) if kind == "isbn_prefix" else None
+        if upper is not None:
+            params["upper"] = upper
+    elif kind == "short":
+        params["value"] = value
+    elif dialect == "sqlite":
+        params["value"] = fts_phrase(value, _TEXT_COLUMNS[field_name])
+    else:
+        params["value"] = like_pattern(value)
+    if library_ids is not None:
+        params["libraries"] = list(library_ids)
+    stmt = _shape(kind, field_name, library_ids is not None, active_only, dialect, upper is not None, CANDIDATES)
+    return stmt, params
+
+
+def candidate_statement(kind: str, value: str, field_name: str, *, library_ids=None, active_only=True):
+    """The SELECT of candidate entries for one query, with its values bound (the query-plan tests)."""
+    stmt, params = _statement(kind, value, field_name, library_ids, active_only)
+    return stmt.params(**params)
 
 
 # --- Ranking ------------------------------------------------------------------------------------
@@ -286,7 +340,7 @@ def search(
     if kind == "none":
         return results
     results.kind = kind
-    rows = _candidates(candidate_statement(kind, value, field_name, library_ids=library_ids, active_only=active_only))
+    rows = _candidates(*_statement(kind, value, field_name, library_ids, active_only), kind)
     results.capped = len(rows) >= CANDIDATES
     needle = query.lower()
     groups: dict[str, list] = {}
@@ -310,18 +364,25 @@ def search(
     return results
 
 
-def _candidates(stmt) -> list:
-    """Run the candidates' statement. On PostgreSQL, with sequential scans ruled out for it: the
-    planner prices the trigram GIN indexes high and reads the whole catalogue instead once it
-    expects a few thousand matches — 38 ms where the indexes take 13 (40,000 titles, "python" in
-    one title of ten). Only for this statement: the setting is put back at once."""
+def _candidates(stmt, params: dict, kind: str) -> list:
+    """Run the candidates' statement. On PostgreSQL a text query is steered to the trigram GIN
+    indexes for this statement only (the settings are put back at once): priced by its statistics,
+    the planner reads the whole catalogue (sequential scan) or walks it in id order hoping to meet
+    ``CANDIDATES`` matches soon (index scan) — cheap for a common word, every row for a rare one.
+    The one- and two-character index is read in id order and stops after ``CANDIDATES``."""
     if db.session.get_bind().dialect.name != "postgresql":
-        return db.session.execute(stmt).all()
-    db.session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+        return db.session.execute(stmt, params).all()
+    index_scans = "off" if kind == "words" else "on"
+    db.session.execute(
+        text("SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', :scans, true)"),
+        {"scans": index_scans},
+    )
     try:
-        return db.session.execute(stmt).all()
+        return db.session.execute(stmt, params).all()
     finally:
-        db.session.execute(text("SELECT set_config('enable_seqscan', 'on', true)"))
+        db.session.execute(
+            text("SELECT set_config('enable_seqscan', 'on', true), set_config('enable_indexscan', 'on', true)")
+        )
 
 
 def _read_query(query: str, field_name: str, results: Results) -> tuple[str, str]:
@@ -365,33 +426,36 @@ def _title(lead, members, counts) -> Title:
 def title_holdings(isbn: str) -> Title | None:
     """The title with this ISBN (13 digits) and every active library that holds it, or None."""
     rows = db.session.execute(
-        _base(None, True).where(LibraryBook.isbn == isbn).order_by(LibraryBook.id).limit(CANDIDATES)
+        _base(False, True).where(LibraryBook.isbn == isbn).order_by(LibraryBook.id).limit(CANDIDATES)
     ).all()
     if not rows:
         return None
     return _title(rows[0], rows, availability([r.id for r in rows]))
 
 
+@lru_cache(maxsize=1)
+def _availability_statement():
+    waiting = (
+        select(func.count(CapacityClaim.id))
+        .where(CapacityClaim.pool_id == LibraryBook.pool_id, CapacityClaim.status == "waiting")
+        .scalar_subquery()
+    )
+    return (
+        select(LibraryBook.id, LibraryBook.copies, CapacityPool.taken, waiting)
+        .join(CapacityPool, CapacityPool.id == LibraryBook.pool_id)
+        .where(LibraryBook.id.in_(bindparam("ids", expanding=True, type_=Integer)))
+    )
+
+
 def availability(entry_ids) -> dict[int, tuple[int, int, int]]:
     """entry id → (copies, available, waiting): available are the copies neither lent nor set
-    aside for a hold (the entry's pool of copies), waiting the holds in line. Two queries."""
+    aside for a hold (the entry's pool of copies), waiting the holds in line. One query (its shape
+    built once)."""
     ids = sorted(set(entry_ids))
     if not ids:
         return {}
-    found = db.session.execute(
-        select(LibraryBook.id, LibraryBook.copies, LibraryBook.pool_id, CapacityPool.taken)
-        .join(CapacityPool, CapacityPool.id == LibraryBook.pool_id)
-        .where(LibraryBook.id.in_(ids))
-    ).all()
-    pools = [row.pool_id for row in found]
-    waiting = dict(
-        db.session.execute(
-            select(CapacityClaim.pool_id, func.count(CapacityClaim.id))
-            .where(CapacityClaim.pool_id.in_(pools), CapacityClaim.status == "waiting")
-            .group_by(CapacityClaim.pool_id)
-        ).all()
-    )
-    return {row.id: (row.copies, max(0, row.copies - row.taken), waiting.get(row.pool_id, 0)) for row in found}
+    found = db.session.execute(_availability_statement(), {"ids": ids}).all()
+    return {row[0]: (row[1], max(0, row[1] - row[2]), row[3]) for row in found}
 
 
 # --- Pages' helpers ------------------------------------------------------------------------------
@@ -399,14 +463,16 @@ def availability(entry_ids) -> dict[int, tuple[int, int, int]]:
 MAX_LIBRARY_CHOICES = 300
 
 
+@lru_cache(maxsize=1)
+def _choices_statement():
+    return (
+        select(Library.id, Library.name)
+        .where(Library.is_active.is_(True))
+        .order_by(Library.name, Library.id)
+        .limit(MAX_LIBRARY_CHOICES)
+    )
+
+
 def library_choices() -> list[tuple[int, str]]:
     """(id, name) of the open libraries, by name: the search page's choice of one library."""
-    return [
-        (row.id, row.name)
-        for row in db.session.execute(
-            select(Library.id, Library.name)
-            .where(Library.is_active.is_(True))
-            .order_by(Library.name, Library.id)
-            .limit(MAX_LIBRARY_CHOICES)
-        )
-    ]
+    return [(row[0], row[1]) for row in db.session.execute(_choices_statement())]

@@ -9,6 +9,9 @@
 * A slot's places are the capacity pool ``visit:<library id>:<start, UTC>``, made at the first
   booking with the library's places per slot then; a slot nobody has booked has all its places
   free (and takes the library's current number of places).
+* A booking works out only the slot it asks for (``slot_at``): its times and whether the library is
+  closed that day (``CLOSED_ON``, read with the library), not its places — the booking's guarded
+  statement gives a place or a place in line.
 * Times are computed on the Beijing-time clock and returned as aware UTC datetimes.
 """
 
@@ -18,13 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 
 from portal.core.capacity import CapacityClaim, CapacityPool
 from portal.core.db import utcnow
 from portal.core.hours import LOCAL_ZONE, MINUTES_PER_DAY, OpenHoursError, Schedule, parse_open_hours
 from portal.core.i18n import lazy_gettext as _l
-from portal.core.time import local_today, public_holidays
+from portal.core.time import CalendarDay, local_today, public_holidays
 from portal.extensions import db
 from portal.libraries.models import Library, LibraryClosure
 
@@ -171,9 +174,35 @@ def slots_for_day(library: Library, day: date, now: datetime | None = None) -> l
     return slots
 
 
-def find_slot(library: Library, start: datetime, now: datetime | None = None) -> Slot | None:
-    """The library's slot beginning at ``start`` (an aware datetime), or None when there is none."""
-    return next((s for s in slots_for_day(library, local_today(start), now) if s.start == start), None)
+# Whether a library is closed on a day — its closure, or a public holiday (the ``calendar_days`` rows
+# that core.time.public_holidays reads): one SQL condition, built once, with the parameters
+# ``library`` and ``day``. A booking asks it in the query that loads the library.
+_closures, _calendar = LibraryClosure.__table__, CalendarDay.__table__
+CLOSED_ON = or_(
+    exists().where(_closures.c.library_id == bindparam("library"), _closures.c.day == bindparam("day")),
+    exists().where(_calendar.c.day == bindparam("day"), _calendar.c.kind == "holiday"),
+)
+_CLOSED_ON = select(CLOSED_ON)
+
+
+def slot_at(
+    library: Library, start: datetime, now: datetime | None = None, *, closed: bool | None = None
+) -> tuple[datetime, str] | None:
+    """The end and state of the library's slot beginning at ``start`` (an aware datetime), or None
+    when no slot begins then — without its places (no pool read): ``closed``, ``started`` or
+    ``bookable``, which here includes full (a booking then waits in line). Only that slot is worked
+    out: its day's times, then whether the library is closed that day (inactive, a closure, a public
+    holiday: ``closed`` when the caller has read ``CLOSED_ON`` already, else one query)."""
+    now = now or utcnow()
+    day = local_today(start)
+    end = next((e for s, e in slot_times(library.open_hours, library.slot_minutes, day) if s == start), None)
+    if end is None:
+        return None
+    if closed is None:
+        closed = bool(db.session.execute(_CLOSED_ON, {"library": library.id, "day": day}).scalar())
+    if closed or not library.is_active:
+        return end, "closed"
+    return end, "started" if start <= now else "bookable"
 
 
 def bookable_days(now: datetime | None = None) -> list[date]:
@@ -218,15 +247,16 @@ def free_places_today(library_ids: list[int], now: datetime | None = None) -> di
 
 
 __all__ = [
+    "CLOSED_ON",
     "SLOT_STATES",
     "Slot",
     "bookable_days",
     "closed_days",
     "closure_reason",
-    "find_slot",
     "free_places_today",
     "pool_counts",
     "pool_key",
+    "slot_at",
     "slot_times",
     "slots_for_day",
 ]

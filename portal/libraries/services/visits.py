@@ -9,33 +9,37 @@ The rules, in domain words:
 * A person has at most LIBRARY_MAX_UPCOMING_VISITS upcoming visits (booked or waiting). That limit is
   a capacity pool of its own, ``visitor:<user id>`` (one claim per visit, held until the visit is
   over), so two bookings sent at once by one person cannot both pass it; its capacity follows the
-  configuration.
+  configuration (set by the statement that takes its place).
 * A slot's places are the pool ``visit:<library>:<start>`` (``slots.pool_key``): a free place, else a
   place in line. One active booking per person and slot (the pools' unique claims).
 * Cancelling is possible until the slot begins; the freed place goes at once to the first in line,
   who is booked and told.
-* Each visit has a 6-character code (no 0/O/1/I/L), drawn so that no two visits share one.
+* Each visit has a 6-character code (no 0/O/1/I/L), drawn so that no two visits share one (an INSERT
+  that skips a code already taken, then draws again).
+
+A booking is a few statements (a burst of bookers is CPU-bound): the library, whether it is closed
+that day and the person's suspension in one query; the slot's place or place in line and the
+quota's (``capacity.take_in``, each finding its pool by key); the visit.
 
 Every change of a visit's status is a compare-and-set on it. Row locks are taken in one order —
 the slot's pool and claim, then the visit, then the person's quota — so concurrent bookings,
 cancellations, promotions, check-ins (``visit_desk``) and the jobs (``visit_jobs``) never wait on
-each other in a circle (PostgreSQL). (A lapse takes the visit before its claim, but only once the
-slot has begun, when nothing else moves either.)
+each other in a circle (PostgreSQL). (A booking inserts its visit last, after the quota: a new row,
+which nobody waits on. A lapse takes the visit before its claim, but only once the slot has begun,
+when nothing else moves either.)
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from portal.core import capacity
-from portal.core.capacity import CapacityPool
 from portal.core.db import utcnow
 from portal.core.errors import CapacityFull, Conflict, InvalidTransition, NotAllowed, NotFound
 from portal.core.i18n import lazy_gettext as _l
@@ -86,24 +90,42 @@ class Booking:
     position: int | None
 
 
-def _active_library(library_id: int) -> Library:
-    library = db.session.get(Library, library_id) if 0 < library_id <= MAX_ID else None
-    if library is None or not library.is_active:
+_SUSPENSION_IN_FORCE = and_(
+    LibrarySuspension.user_id == bindparam("user"),
+    LibrarySuspension.starts_at <= bindparam("now"),
+    LibrarySuspension.ends_at > bindparam("now"),
+)
+_ACTIVE_SUSPENSION = (
+    select(LibrarySuspension).where(_SUSPENSION_IN_FORCE).order_by(LibrarySuspension.ends_at.desc()).limit(1)
+)
+# What a booking needs first, in one query: the library, whether it is closed on the slot's day, and
+# the person's suspension in force if any.
+_LIBRARY_FOR_BOOKING = (
+    select(Library, slots.CLOSED_ON, LibrarySuspension)
+    .outerjoin(LibrarySuspension, _SUSPENSION_IN_FORCE)
+    .where(Library.id == bindparam("library"))
+    .order_by(LibrarySuspension.ends_at.desc())
+    .limit(1)
+)
+
+
+def _library_for_booking(
+    library_id: int, day: date, user_id: int, now: datetime
+) -> tuple[Library, bool, LibrarySuspension | None]:
+    """The library, if it takes bookings (else ``NotFound``); whether it is closed on ``day``
+    (``slots.CLOSED_ON``); the person's suspension in force."""
+    row = None
+    if 0 < library_id <= MAX_ID:
+        params = {"library": library_id, "day": day, "user": user_id, "now": now}
+        row = db.session.execute(_LIBRARY_FOR_BOOKING, params).first()
+    if row is None or not row[0].is_active:
         raise NotFound(_l("This library does not exist or no longer takes bookings."))
-    return library
+    return row[0], bool(row[1]), row[2]
 
 
 def active_suspension(user_id: int, now: datetime | None = None) -> LibrarySuspension | None:
     """The suspension in force for this person at ``now``, if any (the one ending last)."""
-    now = now or utcnow()
-    return db.session.scalars(
-        select(LibrarySuspension)
-        .where(
-            LibrarySuspension.user_id == user_id, LibrarySuspension.starts_at <= now, LibrarySuspension.ends_at > now
-        )
-        .order_by(LibrarySuspension.ends_at.desc())
-        .limit(1)
-    ).first()
+    return db.session.scalars(_ACTIVE_SUSPENSION, {"user": user_id, "now": now or utcnow()}).first()
 
 
 def suspended_message(suspension: LibrarySuspension):
@@ -122,37 +144,31 @@ def _too_many_message(limit: int):
     )
 
 
-def _quota_pool(user_id: int) -> int:
-    """The person's pool of upcoming visits, its capacity set to the configured limit (a limit
-    lowered below what they hold already refuses, as a full pool does)."""
-    limit = current_app.config["LIBRARY_MAX_UPCOMING_VISITS"]
-    pool_id = capacity.ensure_pool(f"visitor:{user_id}", limit)
-    current = db.session.scalar(select(CapacityPool.capacity).where(CapacityPool.id == pool_id))
-    if current != limit:
-        try:
-            capacity.set_capacity(pool_id, limit)
-        except Conflict:
-            raise CapacityFull(_too_many_message(limit)) from None
-    return pool_id
-
-
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _insert_visit(**fields) -> LibraryVisit:
-    """A new visit with a code nobody else's visit has (drawn again on the rare collision)."""
+def _insert_visit(library: Library, **fields) -> LibraryVisit:
+    """A new visit of ``library`` with a code nobody else's visit has (drawn again on the rare
+    collision). One INSERT that skips a taken code; the visit comes back as a loaded object (its
+    library too), without reading it."""
+    now = utcnow()
+    values = {
+        **fields,
+        "library_id": library.id,
+        "created_at": now,
+        "updated_at": now,
+        "checked_in_at": None,
+        "checked_in_by_id": None,
+    }
     for _attempt in range(8):
         code = new_code()
-        if db.session.scalar(select(LibraryVisit.id).where(LibraryVisit.code == code)) is not None:
+        visit_id = capacity.insert_new(LibraryVisit, "code", {**values, "code": code})
+        if visit_id is None:  # another visit has this code
             continue
-        visit = LibraryVisit(code=code, **fields)
-        try:
-            with db.session.begin_nested():
-                db.session.add(visit)
-                db.session.flush()
-        except IntegrityError:  # the same code drawn at the same moment by another booking
-            continue
+        visit = LibraryVisit(id=visit_id, code=code, library=library, **values)
+        make_transient_to_detached(visit)  # the row as just written: persistent once added, no SELECT
+        db.session.add(visit)
         return visit
     raise Conflict(_l("Please try again."))  # pragma: no cover - 31^6 codes
 
@@ -162,49 +178,51 @@ def book(user, library_id: int, slot_start: datetime | None, now: datetime | Non
     place on the waiting list. Refusals say why (no such slot, closed, begun, too far ahead,
     suspended, too many upcoming visits, already booked)."""
     now = now or utcnow()
-    library = _active_library(library_id)
-    if slot_start is None or slot_start.tzinfo is None:
-        raise InvalidInput(_l("Please choose a slot."))
     days_ahead = current_app.config["LIBRARY_BOOK_DAYS_AHEAD"]
-    too_far = slot_start - now > timedelta(days=days_ahead + 1)  # first: year 9999 has no Beijing date
-    if too_far or local_today(slot_start) > local_today(now) + timedelta(days=days_ahead):
+    moment = slot_start is not None and slot_start.tzinfo is not None
+    too_far = moment and slot_start - now > timedelta(days=days_ahead + 1)  # first: year 9999 has no Beijing date
+    # The slot's day, read with the library (closures, holidays); any day when it is refused below.
+    day = local_today(slot_start) if moment and not too_far else local_today(now)
+    library, closed, suspension = _library_for_booking(library_id, day, user.id, now)
+    if not moment:
+        raise InvalidInput(_l("Please choose a slot."))
+    if too_far or day > local_today(now) + timedelta(days=days_ahead):
         raise InvalidInput(_l("Visits can be booked at most %(days)d days ahead.", days=days_ahead))
     if now - slot_start > timedelta(days=1):
         raise InvalidInput(_l("This slot has already begun. Please choose a later one."))
-    slot = slots.find_slot(library, slot_start, now)
-    if slot is None:
+    found = slots.slot_at(library, slot_start, now, closed=closed)
+    if found is None:
         raise InvalidInput(_l("The library has no slot at that time. Please choose one of the slots shown."))
-    if slot.state == "closed":
+    slot_start, (slot_end, state) = slot_start.astimezone(UTC), found
+    if state == "closed":
         raise InvalidInput(_l("The library is closed that day."))
-    if slot.state == "started":
+    if state == "started":
         raise InvalidInput(_l("This slot has already begun. Please choose a later one."))
-    suspension = active_suspension(user.id, now)
     if suspension is not None:
         raise NotAllowed(suspended_message(suspension))
-    # The slot's place first, then the person's quota: the order cancel and the jobs keep too.
-    slot_pool = capacity.ensure_pool(slot.key, library.places_per_slot)
-    already = Conflict(_l("You have already booked this slot."))
+    # Locks in the module's order: the slot's place (its pool's row), then the person's quota.
+    slot_key = slots.pool_key(library.id, slot_start)
     try:
-        place = capacity.take(slot_pool, f"user:{user.id}", wait=True)
+        place = capacity.take_in(slot_key, library.places_per_slot, f"user:{user.id}", wait=True)
     except Conflict:
-        raise already from None
+        raise Conflict(_l("You have already booked this slot.")) from None
     limit = current_app.config["LIBRARY_MAX_UPCOMING_VISITS"]
-    try:
-        quota = capacity.take(_quota_pool(user.id), slot.key, wait=False)
+    try:  # the quota's capacity follows the configuration: set by the statement that takes its place
+        quota = capacity.take_in(f"visitor:{user.id}", limit, slot_key, wait=False, resize=True)
     except CapacityFull:
         raise CapacityFull(_too_many_message(limit)) from None
     except Conflict:  # pragma: no cover - the slot's own claim refuses first
-        raise already from None
+        raise Conflict(_l("You have already booked this slot.")) from None
     visit = _insert_visit(
-        library_id=library.id,
+        library,
         user_id=user.id,
-        slot_start=slot.start,
-        slot_end=slot.end,
+        slot_start=slot_start,
+        slot_end=slot_end,
         status="booked" if place.status == "held" else "waiting",
         claim_id=place.claim_id,
         quota_claim_id=quota.claim_id,
     )
-    return Booking(visit, place.position)
+    return Booking(visit, place.in_line)
 
 
 def _promoted(places: list[capacity.Place], now: datetime) -> list[LibraryVisit]:

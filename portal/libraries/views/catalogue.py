@@ -6,12 +6,14 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
+from markupsafe import Markup
 
 from portal.core.errors import DomainError
 from portal.core.exports import csv_response
 from portal.core.forms import PortalForm, form_view, render_form
 from portal.core.i18n import gettext as _
 from portal.core.i18n import lazy_gettext as _l
+from portal.core.i18n import ngettext
 from portal.core.scope import require_role
 from portal.core.validators import InvalidInput, parse_isbn
 from portal.core.web import arg_int, commit_action, page_arg
@@ -24,6 +26,38 @@ STAFF_PER_PAGE = 50
 
 def field_choices() -> list[tuple[str, str]]:
     return [("all", _("All")), ("title", _("Title")), ("author", _("Author")), ("isbn", _("ISBN"))]
+
+
+class Pills:
+    """A holding's availability pill (在架 2/3, 全部借出，2人排队 …) as HTML, each distinct one
+    written and translated once per page: a page of 20 titles repeats a few."""
+
+    def __init__(self):
+        self._made: dict[tuple[int, int, int], Markup] = {}
+
+    def __call__(self, h) -> Markup:
+        key = (h.copies, h.available, h.waiting)
+        if key not in self._made:
+            if h.copies == 0:
+                css, text = "is-closed", _("No copies at the moment")
+            elif h.available > 0:
+                css, text = (
+                    "is-open",
+                    _("On the shelf %(available)d/%(copies)d", available=h.available, copies=h.copies),
+                )
+            elif h.waiting:
+                css, text = (
+                    "is-suspended",
+                    ngettext("All lent out, %(num)d waiting", "All lent out, %(num)d waiting", h.waiting),
+                )
+            else:
+                css, text = "is-suspended", _("All lent out")
+            self._made[key] = Markup('<span class="status-pill %s">%s</span>') % (css, text)
+        return self._made[key]
+
+
+def book_meta(t) -> str:
+    return " · ".join(str(part) for part in (t.author, t.publisher, t.year) if part)
 
 
 @bp.route("/search", endpoint="search")
@@ -48,6 +82,10 @@ def search_page():
         fields=field_choices(),
         libraries=libraries,
         library_id=library_id,
+        # The result rows' repeated parts, made once per page (url_for per row is measurable).
+        title_url=url_for("libraries.title", isbn="0").removesuffix("0") + "{}",
+        pill=Pills(),
+        book_meta=book_meta,
     )
 
 
@@ -68,6 +106,7 @@ def title(isbn: str):
         title=found.title,
         book=found,
         can_reserve="libraries.reserve" in current_app.view_functions,
+        pill=Pills(),
     )
 
 

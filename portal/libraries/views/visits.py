@@ -105,41 +105,10 @@ def when_text(start: datetime, end: datetime) -> str:
 def book(library_id: int):
     """GET: the bookable days as tabs and the chosen day's slots. POST (signed in): book the slot
     named by the hidden field ``slot`` — a place, or a place on the waiting list when it is full."""
-    library = directory.get_public(library_id)
     now = _now()
     if request.method == "POST":
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        start = _slot_arg(request.form.get("slot"))
-        back = url_for("libraries.book", library_id=library.id, day=local_today(start).isoformat() if start else None)
-        try:
-            booking = commit_action(lambda: visits.book(current_user, library.id, start, now))
-        except NotFound:
-            raise
-        except DomainError as exc:
-            flash(str(exc.message), "error")
-            return redirect(back, code=303)
-        visit = booking.visit
-        if visit.status == "booked":
-            flash(
-                _(
-                    "Booked: %(library)s, %(when)s. Show the QR code or the code at the desk.",
-                    library=library.name,
-                    when=when_text(visit.slot_start, visit.slot_end),
-                ),
-                "success",
-            )
-        else:
-            flash(
-                _(
-                    "This slot is full: you are number %(position)d on the waiting list. If a place comes "
-                    "free it is yours at once, and we will tell you.",
-                    position=visits.position_of(visit) or booking.position or 0,
-                ),
-                "info",
-            )
-        return redirect(url_for("libraries.visit", visit_id=visit.id), code=303)
-
+        return _book_slot(library_id, now)
+    library = directory.get_public(library_id)
     days = slots.bookable_days(now)
     today = days[0]
     day = _day_arg() or today
@@ -169,6 +138,48 @@ def book(library_id: int):
         days_ahead=current_app.config["LIBRARY_BOOK_DAYS_AHEAD"],
         slot_value=slot_value,
     )
+
+
+def _book_slot(library_id: int, now: datetime):
+    """Book the slot named by the form (signed in); the service loads the library (a 404 when it
+    takes no bookings), once."""
+    if not current_user.is_authenticated:
+        directory.get_public(library_id)  # a library that does not exist: 404, not the sign-in page
+        return login_manager.unauthorized()
+    start = _slot_arg(request.form.get("slot"))
+    back = url_for("libraries.book", library_id=library_id, day=local_today(start).isoformat() if start else None)
+
+    def book_visit():  # what the answer shows, read before the commit expires the visit
+        booking = visits.book(current_user, library_id, start, now)
+        visit = booking.visit
+        return visit.id, visit.status, visit.slot_start, visit.slot_end, booking.position, visit.library.name
+
+    try:
+        visit_id, status, slot_start, slot_end, position, library_name = commit_action(book_visit)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+        return redirect(back, code=303)
+    if status == "booked":
+        flash(
+            _(
+                "Booked: %(library)s, %(when)s. Show the QR code or the code at the desk.",
+                library=library_name,
+                when=when_text(slot_start, slot_end),
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "This slot is full: you are number %(position)d on the waiting list. If a place comes "
+                "free it is yours at once, and we will tell you.",
+                position=position or 0,
+            ),
+            "info",
+        )
+    return redirect(url_for("libraries.visit", visit_id=visit_id), code=303)
 
 
 @bp.route("/visits/<int:visit_id>")
