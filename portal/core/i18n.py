@@ -239,6 +239,11 @@ def html_datetime(value) -> Markup:
     return _remember(key, lambda: Markup("{} {}").format(fmt_date(value), _unbroken(fmt_time(value))))
 
 
+def weekday_names() -> list[str]:
+    """Monday … Sunday in the reader's language (opening hours' tables, "opens on …")."""
+    return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
+
+
 def fmt_list(items) -> str:
     """申请入会、找驿站和职工书屋 / Join the union, Rest stations and Worker libraries."""
     names = [str(item) for item in items]

@@ -58,6 +58,32 @@ def run_due(as_of: datetime | None = None) -> dict[str, int]:
     return done
 
 
+def run_each(due_ids: Callable[[], list], work: Callable[[object], bool], *, batch: int) -> int:
+    """The jobs' transaction boundary (a job's "one commit per request"): read a batch of due ids,
+    end that reading transaction, then do each in its own write transaction — committed when
+    ``work`` did it, rolled back when it found nothing to do (another runner was quicker: its
+    guarded update matched no row). Repeats while batches come back full and something was done.
+    Returns how many were done."""
+    from portal.core.db import write_transaction
+    from portal.extensions import db
+
+    done = 0
+    while True:
+        ids = due_ids()
+        db.session.rollback()  # each item takes the write lock in its own transaction
+        done_now = 0
+        for ident in ids:
+            with write_transaction():
+                if work(ident):
+                    db.session.commit()
+                    done_now += 1
+                else:
+                    db.session.rollback()
+        done += done_now
+        if len(ids) < batch or not done_now:
+            return done
+
+
 jobs_cli = AppGroup("jobs", help="Timed steps (公示 ends, holds expire …).")
 
 

@@ -128,6 +128,21 @@ _MONEY = re.compile(r"[0-9]{1,12}(?:\.[0-9]{0,2})?")
 MONEY_MAX = Decimal("100000000")  # ¥100 million: beyond any household's figures
 
 
+def parse_coordinate(value, field: str) -> float:
+    """A latitude (``field="lat"``) or longitude in range, stored to 7 decimals (about 1 cm: what a
+    phone's GPS can tell, and never a subnormal float)."""
+    low, high = (-90, 90) if field == "lat" else (-180, 180)
+    number = decimal_or_none(value, low=low, high=high, places=7)
+    if number is None:
+        message = (
+            _l("Latitude must be a number between -90 and 90.")
+            if field == "lat"
+            else _l("Longitude must be a number between -180 and 180.")
+        )
+        raise InvalidInput(message, field=field)
+    return number
+
+
 def parse_money(
     raw: str | int | Decimal | None,
     *,

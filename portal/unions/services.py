@@ -77,6 +77,26 @@ def root() -> Union | None:
     return db.session.scalars(select(Union).where(Union.parent_id.is_(None))).first()
 
 
+def union_for_staff(actor, union_code: str | None) -> Union:
+    """The union a staff member files a place (a station, a library) under: the one named, which
+    must be in their scope, else their own (the root for an admin or the command line)."""
+    from portal.core import scope
+    from portal.core.i18n import lazy_gettext as _l
+    from portal.core.validators import InvalidInput
+
+    if union_code:
+        union = find_by_code(union_code)
+        if union is None:
+            raise InvalidInput(_l("There is no union with this code."), field="union_code")
+    elif actor is not None and actor.role == "staff":
+        union = actor.union
+    else:
+        union = root()
+    if actor is not None and not scope.may_act_on(actor, union):
+        raise InvalidInput(_l("This union is outside the part of the union tree you manage."), field="union_code")
+    return union
+
+
 def ancestors(union: Union) -> list[Union]:
     """The chain from the root down to ``union`` itself, in one query."""
     ids = union.ancestor_ids

@@ -95,3 +95,33 @@ def test_staff_of_another_county_get_404_and_workers_403(client, app, readers, m
     login_as(client, readers["member"])
     assert client.get("/staff/libraries").status_code == 403
     assert client.get(f"/staff/libraries/{library_id}").status_code == 403
+
+
+def test_the_members_page_asks_the_same_statements_for_one_loan_or_many(app, client, readers, make_library, make_entry):
+    """No query per book or per library on 我的预约与借阅 (loans and holds read with their book and library)."""
+    from portal.accounts.models import User
+    from portal.libraries.models import LibraryBook
+    from portal.libraries.services import holds, loans
+    from tests.helpers import login_as, statements_of
+
+    libraries = [make_library(), make_library()]
+    entries = [make_entry(libraries[n % 2], f"书{n}") for n in range(6)]
+
+    def borrow_and_reserve(start, stop):
+        with app.app_context():
+            staff, member = db.session.get(User, readers["county"].id), db.session.get(User, readers["member"].id)
+            for entry_id in entries[start:stop]:
+                entry = db.session.get(LibraryBook, entry_id)
+                loans.lend(staff, entry.library_id, member, entry.isbn)
+            db.session.commit()
+            other = db.session.get(User, readers["member2"].id)
+            for entry_id in entries[start:stop]:
+                holds.reserve(other, entry_id)  # lent out: the second member joins the line
+            db.session.commit()
+
+    login_as(client, readers["member"])
+    borrow_and_reserve(0, 1)
+    few = statements_of(app, client, "/libraries/mine")
+    borrow_and_reserve(1, 5)
+    many = statements_of(app, client, "/libraries/mine")
+    assert len(many) == len(few), many

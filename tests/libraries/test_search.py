@@ -17,7 +17,7 @@ from portal.core import capacity
 from portal.core.validators import isbn13_check_digit
 from portal.extensions import db
 from portal.libraries.models import Library, LibraryBook
-from portal.libraries.services import search
+from portal.libraries.services import search, search_queries
 
 
 def isbn(n: int) -> str:
@@ -244,7 +244,7 @@ def test_pages_and_a_capped_count(catalogue, monkeypatch):
 
 
 def _plan(stmt, kind: str = "") -> list[str]:
-    """The plan as search._candidates runs the statement (on PostgreSQL with its settings)."""
+    """The plan as search_queries.run_candidates runs the statement (on PostgreSQL with its settings)."""
     sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
     if db.engine.dialect.name == "sqlite":
         return [row[3] for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql))]
@@ -335,7 +335,7 @@ def test_each_kind_of_query_reads_an_index_not_the_catalogue(catalogue, kind, va
 
 
 def test_the_title_page_reads_the_isbn_index(catalogue):
-    stmt = search._base(None, True).where(LibraryBook.isbn == "9787115546081")
+    stmt = search_queries.base(False, True).where(LibraryBook.isbn == "9787115546081")
     plan = "\n".join(_plan(stmt))
     assert "ix_library_books_isbn" in plan and "Seq Scan on library_books" not in plan, plan
 

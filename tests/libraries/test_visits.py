@@ -20,7 +20,7 @@ from portal.core.time import CalendarDay
 from portal.core.validators import InvalidInput
 from portal.extensions import db
 from portal.libraries.models import Library, LibraryClosure, LibrarySuspension, LibraryVisit
-from portal.libraries.services import slots, visit_desk, visits
+from portal.libraries.services import slots, visit_desk, visit_lists, visits
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = date(2027, 3, 8)
@@ -247,7 +247,7 @@ def test_my_visits_list_upcoming_first_then_recent_ones(w):
     sooner = w.book("member", NINE).visit
     visits.cancel(w.user("member"), later.id, NOW)
     db.session.commit()
-    lines = visits.visits_of(w.user("member"), NOW)
+    lines = visit_lists.visits_of(w.user("member"), NOW)
     assert [(line.visit.id, line.upcoming) for line in lines] == [(sooner.id, True), (later.id, False)]
     assert lines[1].status_label == "Cancelled"
 

@@ -16,7 +16,7 @@ from portal.core.errors import NotAllowed, NotFound
 from portal.core.hours import OpenHoursError, is_open_at, next_opening, normalise_open_hours, parse_open_hours
 from portal.core.i18n import lazy_gettext as _l
 from portal.core.nearest import PlaceIndex, nearest
-from portal.core.validators import InvalidInput, clean_line, decimal_or_none, parse_int
+from portal.core.validators import InvalidInput, clean_line, parse_coordinate, parse_int
 from portal.extensions import db
 from portal.libraries.models import Library, LibraryClosure, LibraryPartnerStation
 from portal.stations import services as stations
@@ -177,18 +177,6 @@ def library_in_scope(actor, library_id: int) -> Library:
     return scope.load_in_scope(Library, library_id, actor)
 
 
-def _coordinate(value, low: float, high: float, field: str) -> float:
-    number = decimal_or_none(value, low=low, high=high, places=7)
-    if number is None:
-        message = (
-            _l("Latitude must be a number between -90 and 90.")
-            if field == "lat"
-            else _l("Longitude must be a number between -180 and 180.")
-        )
-        raise InvalidInput(message, field=field)
-    return number
-
-
 def clean_library_fields(data: dict) -> dict:
     """Check a library's fields (staff form, demo). Raises InvalidInput on the field concerned."""
     name = clean_line(data.get("name"), max_length=100, field="name")
@@ -206,8 +194,8 @@ def clean_library_fields(data: dict) -> dict:
     return {
         "name": name,
         "address": address,
-        "lat": _coordinate(data.get("lat"), -90, 90, "lat"),
-        "lng": _coordinate(data.get("lng"), -180, 180, "lng"),
+        "lat": parse_coordinate(data.get("lat"), "lat"),
+        "lng": parse_coordinate(data.get("lng"), "lng"),
         "open_hours": hours,
         "phone": clean_line(data.get("phone"), max_length=30, field="phone") or None,
         "notice": clean_line(data.get("notice"), max_length=200, field="notice") or None,
@@ -220,23 +208,9 @@ def clean_library_fields(data: dict) -> dict:
     }
 
 
-def _union_for(actor, union_code: str | None):
-    if union_code:
-        union = unions.find_by_code(union_code)
-        if union is None:
-            raise InvalidInput(_l("There is no union with this code."), field="union_code")
-    elif actor is not None and actor.role == "staff":
-        union = actor.union
-    else:
-        union = unions.root()
-    if actor is not None and not scope.may_act_on(actor, union):
-        raise InvalidInput(_l("This union is outside the part of the union tree you manage."), field="union_code")
-    return union
-
-
 def create_library(actor, data: dict) -> Library:
     fields = clean_library_fields(data)
-    union = _union_for(actor, data.get("union_code"))
+    union = unions.union_for_staff(actor, data.get("union_code"))
     library = Library(union=union, **fields)
     db.session.add(library)
     db.session.flush()
@@ -254,7 +228,7 @@ def update_library(actor, library: Library, data: dict) -> Library:
     per slot applies to slots nobody has booked yet."""
     _require_scope(actor, library)
     fields = clean_library_fields(data)
-    union = _union_for(actor, data.get("union_code") or library.union.code)
+    union = unions.union_for_staff(actor, data.get("union_code") or library.union.code)
     for key, value in fields.items():
         setattr(library, key, value)
     library.union = union

@@ -25,8 +25,9 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import joinedload
 
-from portal.core import capacity, notify
+from portal.core import capacity, jobs, notify
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, InvalidTransition, NotAllowed, NotFound
 from portal.core.i18n import lazy_gettext as _l
@@ -253,7 +254,11 @@ class HoldLine:
 
 def holds_of(user, *, open_only: bool = True) -> list[HoldLine]:
     """The member's reservations (open ones by default), newest first, with their place in line."""
-    stmt = select(LibraryHold).where(LibraryHold.user_id == user.id)
+    stmt = (
+        select(LibraryHold)
+        .where(LibraryHold.user_id == user.id)
+        .options(joinedload(LibraryHold.book).joinedload(LibraryBook.library))  # the page shows both
+    )
     if open_only:
         stmt = stmt.where(LibraryHold.status.in_(OPEN_HOLD_STATES))
     holds = list(db.session.scalars(stmt.order_by(LibraryHold.created_at.desc(), LibraryHold.id.desc()).limit(50)))
@@ -305,11 +310,9 @@ def expire_ready_holds(as_of: datetime, batch: int = JOB_BATCH) -> int:
     """Ready holds not collected by their expiry: expired (compare-and-set), the member told, and the
     copy passed to the next in line (who is told). Each in its own transaction; running again, or
     two runners at once, expire each hold once."""
-    from portal.core.db import write_transaction
 
-    expired = 0
-    while True:
-        due = list(
+    def due_ids():
+        return list(
             db.session.scalars(
                 select(LibraryHold.id)
                 .where(LibraryHold.status == "ready", LibraryHold.expires_at <= as_of)
@@ -317,28 +320,23 @@ def expire_ready_holds(as_of: datetime, batch: int = JOB_BATCH) -> int:
                 .limit(batch)
             )
         )
-        db.session.rollback()  # end the reading transaction: each expiry takes the write lock itself
-        moved_now = 0
-        for hold_id in due:
-            with write_transaction():
-                hold = db.session.get(LibraryHold, hold_id)
-                if hold is None or hold.status != "ready" or not move_hold(hold, "expired", as_of, closed_at=as_of):
-                    db.session.rollback()
-                    continue
-                notify.notify(
-                    hold.user,
-                    "library_hold.expired",
-                    link=my_link(),
-                    title=hold.book.title,
-                    place=pickup_name(hold),
-                    **date_params(last_collect_day(hold)),
-                )
-                allocate_promoted(capacity.release(hold.claim_id), now=as_of)
-                db.session.commit()
-                moved_now += 1
-        expired += moved_now
-        if len(due) < batch or not moved_now:
-            return expired
+
+    def expire(hold_id) -> bool:
+        hold = db.session.get(LibraryHold, hold_id)
+        if hold is None or hold.status != "ready" or not move_hold(hold, "expired", as_of, closed_at=as_of):
+            return False
+        notify.notify(
+            hold.user,
+            "library_hold.expired",
+            link=my_link(),
+            title=hold.book.title,
+            place=pickup_name(hold),
+            **date_params(last_collect_day(hold)),
+        )
+        allocate_promoted(capacity.release(hold.claim_id), now=as_of)
+        return True
+
+    return jobs.run_each(due_ids, expire, batch=batch)
 
 
 def register(app) -> None:

@@ -258,6 +258,7 @@ def loans_of(user, *, now: datetime | None = None) -> list[LoanLine]:
         db.session.scalars(
             select(LibraryLoan)
             .where(LibraryLoan.user_id == user.id, LibraryLoan.returned_at.is_(None))
+            .options(joinedload(LibraryLoan.book).joinedload(LibraryBook.library))  # the page shows both
             .order_by(LibraryLoan.due_on, LibraryLoan.id)
             .limit(100)
         )
@@ -334,66 +335,8 @@ def counts_at(staff, library_id: int, today: date) -> tuple[int, int]:
 # --- The jobs runner -----------------------------------------------------------------------------
 
 
-def _remind(as_of: datetime, stage: int, batch: int) -> int:
-    """Send reminder ``stage`` (1: LIBRARY_REMINDER_DAYS before the due date, 2: on it) to every
-    open loan that needs it; each claimed by compare-and-set on ``reminders``."""
-    from portal.core.db import write_transaction
-
-    today = local_today(as_of)
-    if stage == 1:
-        due = (
-            LibraryLoan.reminders == 0,
-            LibraryLoan.due_on > today,
-            LibraryLoan.due_on <= today + timedelta(days=current_app.config["LIBRARY_REMINDER_DAYS"]),
-        )
-    else:
-        due = (LibraryLoan.reminders < 2, LibraryLoan.due_on == today)
-    sent = 0
-    while True:
-        rows = db.session.execute(
-            select(LibraryLoan.id, LibraryLoan.reminders)
-            .where(LibraryLoan.returned_at.is_(None), *due)
-            .order_by(LibraryLoan.due_on, LibraryLoan.id)
-            .limit(batch)
-        ).all()
-        db.session.rollback()  # each reminder takes the write lock in its own transaction
-        sent_now = 0
-        for loan_id, seen in rows:
-            with write_transaction():
-                claimed = db.session.execute(
-                    update(LibraryLoan)
-                    .where(LibraryLoan.id == loan_id, LibraryLoan.reminders == seen, LibraryLoan.returned_at.is_(None))
-                    .values(reminders=stage)
-                    .execution_options(synchronize_session=False)
-                )
-                if claimed.rowcount != 1:
-                    db.session.rollback()
-                    continue
-                loan = db.session.get(LibraryLoan, loan_id)
-                notify.notify(
-                    loan.user,
-                    "library_loan.due_soon" if stage == 1 else "library_loan.due_today",
-                    link=holds.my_link(),
-                    title=loan.book.title,
-                    library=loan.book.library.name,
-                    **holds.date_params(loan.due_on),
-                )
-                db.session.commit()
-                sent_now += 1
-        sent += sent_now
-        if len(rows) < batch or not sent_now:
-            return sent
-
-
-def send_reminders(as_of: datetime, batch: int = JOB_BATCH) -> int:
-    """Reminders due at ``as_of``: a few days before the due date, then on it. Idempotent."""
-    return _remind(as_of, 1, batch) + _remind(as_of, 2, batch)
-
-
 def register(app) -> None:
-    """Message templates and the reminders job."""
-    from portal.core import jobs
-
+    """The message of a loan made (the reminders are ``loan_reminders``')."""
     notify.message_template(
         "library_loan.lent",
         _l("You borrowed %(title)s"),
@@ -402,17 +345,3 @@ def register(app) -> None:
             "on the portal while nobody is waiting for it."
         ),
     )
-    notify.message_template(
-        "library_loan.due_soon",
-        _l("%(title)s is due soon"),
-        _l(
-            "Please return %(title)s to %(library)s by %(year)d-%(month)02d-%(day)02d, or renew it on the "
-            "portal if nobody is waiting for it."
-        ),
-    )
-    notify.message_template(
-        "library_loan.due_today",
-        _l("%(title)s is due today"),
-        _l("Please return %(title)s to %(library)s today, %(year)d-%(month)02d-%(day)02d."),
-    )
-    jobs.register_job("libraries.loans", send_reminders)

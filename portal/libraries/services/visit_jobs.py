@@ -25,6 +25,7 @@ from portal.core import audit, capacity
 from portal.core.capacity import CapacityPool
 from portal.core.db import write_transaction
 from portal.core.i18n import lazy_gettext as _l
+from portal.core.jobs import run_each
 from portal.core.notify import message_template, notify
 from portal.core.time import local_today
 from portal.extensions import db
@@ -33,12 +34,6 @@ from portal.libraries.services import slots
 from portal.libraries.services.visits import local_moment, local_span
 
 JOB_BATCH = 200
-
-
-def _due(where, as_of_order) -> list[int]:
-    ids = list(db.session.scalars(select(LibraryVisit.id).where(*where).order_by(as_of_order).limit(JOB_BATCH)))
-    db.session.rollback()  # end the reading transaction: each change takes the write lock itself
-    return ids
 
 
 def _closed_that_day(visit_id: int) -> bool:
@@ -55,37 +50,45 @@ def _end_visits(status_from: str, status_to: str, where, as_of: datetime) -> lis
     each, by compare-and-set; release its quota place (and, for a lapse, its place in line).
     Returns the users whose visits moved."""
     users = []
-    while True:
-        due = _due([LibraryVisit.status == status_from, *where], LibraryVisit.slot_start)
-        if not due:
-            return users
-        for visit_id in due:
-            with write_transaction():
-                target = status_to
-                if status_to == "no_show" and _closed_that_day(visit_id):
-                    target = "cancelled"  # closed after it was booked: not coming was right
-                changed = db.session.execute(
-                    update(LibraryVisit)
-                    .where(LibraryVisit.id == visit_id, LibraryVisit.status == status_from)
-                    .values(status=target, updated_at=as_of)
-                    .execution_options(synchronize_session=False)
-                )
-                if changed.rowcount == 1:  # another runner may have been quicker
-                    visit = db.session.get(LibraryVisit, visit_id)
-                    if status_to == "lapsed":
-                        capacity.release(visit.claim_id)  # in line: gives no place back
-                        notify(
-                            visit.user,
-                            "library.visit_lapsed",
-                            library=visit.library.name,
-                            when=local_span(visit.slot_start, visit.slot_end),
-                        )
-                    if visit.quota_claim_id is not None:
-                        capacity.release(visit.quota_claim_id)
-                    users.append(visit.user_id)
-                db.session.commit()
-        if len(due) < JOB_BATCH:
-            return users
+
+    def due_ids():
+        return list(
+            db.session.scalars(
+                select(LibraryVisit.id)
+                .where(LibraryVisit.status == status_from, *where)
+                .order_by(LibraryVisit.slot_start)
+                .limit(JOB_BATCH)
+            )
+        )
+
+    def end(visit_id) -> bool:
+        target = status_to
+        if status_to == "no_show" and _closed_that_day(visit_id):
+            target = "cancelled"  # closed after it was booked: not coming was right
+        changed = db.session.execute(
+            update(LibraryVisit)
+            .where(LibraryVisit.id == visit_id, LibraryVisit.status == status_from)
+            .values(status=target, updated_at=as_of)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:  # another runner was quicker
+            return False
+        visit = db.session.get(LibraryVisit, visit_id)
+        if status_to == "lapsed":
+            capacity.release(visit.claim_id)  # in line: gives no place back
+            notify(
+                visit.user,
+                "library.visit_lapsed",
+                library=visit.library.name,
+                when=local_span(visit.slot_start, visit.slot_end),
+            )
+        if visit.quota_claim_id is not None:
+            capacity.release(visit.quota_claim_id)
+        users.append(visit.user_id)
+        return True
+
+    run_each(due_ids, end, batch=JOB_BATCH)
+    return users
 
 
 def _suspend_repeat_no_shows(as_of: datetime) -> int:

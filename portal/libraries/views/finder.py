@@ -13,6 +13,7 @@ from portal.core.db import utcnow
 from portal.core.geo import haversine_m
 from portal.core.hours import is_overnight, parse_open_hours, weekly_table
 from portal.core.i18n import gettext as _
+from portal.core.i18n import weekday_names
 from portal.core.navigation import navigation_links
 from portal.core.time import local_today
 from portal.core.validators import decimal_or_none
@@ -20,10 +21,6 @@ from portal.libraries.services import directory, slots
 from portal.libraries.views.blueprint import bp
 from portal.stations import services as stations
 from portal.unions import services as unions
-
-
-def weekday_names() -> list[str]:
-    return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
 
 
 def status_label(status: directory.Status, today) -> tuple[str, str, str]:

@@ -10,7 +10,7 @@ from portal.core.db import utcnow
 from portal.core.forms import ConfirmForm
 from portal.core.i18n import gettext as _
 from portal.core.time import local_today
-from portal.libraries.services import holds, loans, visits
+from portal.libraries.services import holds, loans, visit_lists, visits
 from portal.libraries.views.blueprint import bp
 
 
@@ -22,7 +22,7 @@ def mine():
     return render_template(
         "libraries/mine.html",
         title=_("My bookings and books"),
-        visit_lines=visits.visits_of(current_user, now),
+        visit_lines=visit_lists.visits_of(current_user, now),
         hold_lines=holds.holds_of(current_user),
         loan_lines=loans.loans_of(current_user, now=now),
         suspension=visits.suspended_message(suspension) if suspension else None,

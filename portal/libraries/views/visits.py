@@ -26,7 +26,7 @@ from portal.core.time import local_today, start_of_local_day
 from portal.core.validators import InvalidInput
 from portal.core.web import commit_action
 from portal.extensions import login_manager
-from portal.libraries.services import directory, slots, visit_desk, visits
+from portal.libraries.services import directory, slots, visit_desk, visit_lists, visits
 from portal.libraries.views.blueprint import bp, staff_bp
 
 SLOT_FIELD_MAX = 40
@@ -119,9 +119,9 @@ def book(library_id: int):
     mine, suspension, upcoming = {}, None, 0
     if current_user.is_authenticated:
         first = start_of_local_day(day)
-        mine = visits.booked_slots(current_user.id, library.id, first, first + timedelta(days=1))
+        mine = visit_lists.booked_slots(current_user.id, library.id, first, first + timedelta(days=1))
         suspension = visits.active_suspension(current_user.id, now)
-        upcoming = visits.upcoming_count(current_user.id, now)
+        upcoming = visit_lists.upcoming_count(current_user.id, now)
     return render_template(
         "libraries/visit_book.html",
         title=_("Book a visit"),

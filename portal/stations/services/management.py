@@ -10,11 +10,10 @@ from portal.core import audit, scope
 from portal.core.errors import NotAllowed
 from portal.core.hours import OpenHoursError, normalise_open_hours
 from portal.core.i18n import lazy_gettext as _l
-from portal.core.validators import InvalidInput, clean_line, decimal_or_none
+from portal.core.validators import InvalidInput, clean_line, parse_coordinate
 from portal.extensions import db
 from portal.stations.models import AMENITIES, Station, amenity_mask
 from portal.unions import services as unions
-from portal.unions.models import Union
 
 
 def clean_station_fields(data: dict) -> dict:
@@ -29,8 +28,8 @@ def clean_station_fields(data: dict) -> dict:
         raise InvalidInput(_l("Please enter the address."), field="address")
     if len(address) > 200:
         raise InvalidInput(_l("The address can have at most 200 characters."), field="address")
-    lat = _coordinate(data.get("lat"), -90, 90, "lat")
-    lng = _coordinate(data.get("lng"), -180, 180, "lng")
+    lat = parse_coordinate(data.get("lat"), "lat")
+    lng = parse_coordinate(data.get("lng"), "lng")
     codes = data.get("amenities") or []
     if isinstance(codes, str):
         codes = [c.strip() for c in codes.replace("；", ";").split(";") if c.strip()]
@@ -57,34 +56,6 @@ def clean_station_fields(data: dict) -> dict:
     }
 
 
-def _coordinate(value, low: float, high: float, field: str) -> float:
-    # Stored to 7 decimals (about 1 cm): what a phone's GPS can tell, and never a subnormal float.
-    number = decimal_or_none(value, low=low, high=high, places=7)
-    if number is None:
-        message = (
-            _l("Latitude must be a number between -90 and 90.")
-            if field == "lat"
-            else _l("Longitude must be a number between -180 and 180.")
-        )
-        raise InvalidInput(message, field=field)
-    return number
-
-
-def _union_for(actor, union_code: str | None) -> Union:
-    """The station's union: the one named (which must be in the actor's scope) or the actor's own."""
-    if union_code:
-        union = unions.find_by_code(union_code)
-        if union is None:
-            raise InvalidInput(_l("There is no union with this code."), field="union_code")
-    elif actor is not None and actor.role == "staff":
-        union = actor.union
-    else:
-        union = unions.root()
-    if actor is not None and not scope.may_act_on(actor, union):
-        raise InvalidInput(_l("This union is outside the part of the union tree you manage."), field="union_code")
-    return union
-
-
 def clean_notice_fields(data: dict) -> dict:
     """What staff tell visitors: a notice and whether the station is closed for now (staff form only)."""
     return {
@@ -96,7 +67,7 @@ def clean_notice_fields(data: dict) -> dict:
 def create_station(actor, data: dict) -> Station:
     """Staff add a station to a union in their subtree."""
     fields = clean_station_fields(data) | clean_notice_fields(data)
-    union = _union_for(actor, data.get("union_code"))
+    union = unions.union_for_staff(actor, data.get("union_code"))
     station = Station(union=union, **fields)
     db.session.add(station)
     db.session.flush()
@@ -113,7 +84,7 @@ def _require_scope(actor, station: Station) -> None:
 def update_station(actor, station: Station, data: dict) -> Station:
     _require_scope(actor, station)
     fields = clean_station_fields(data) | clean_notice_fields(data)
-    union = _union_for(actor, data.get("union_code") or station.union.code)
+    union = unions.union_for_staff(actor, data.get("union_code") or station.union.code)
     for key, value in fields.items():
         setattr(station, key, value)
     station.union = union

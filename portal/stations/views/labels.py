@@ -8,12 +8,9 @@ from markupsafe import Markup
 from portal.core.db import utcnow
 from portal.core.hours import LOCAL_ZONE, is_overnight, parse_open_hours, week_summary
 from portal.core.i18n import gettext as _
+from portal.core.i18n import weekday_names
 from portal.stations import services
 from portal.stations.models import AMENITY_ICONS, AMENITY_LABELS, amenity_codes
-
-
-def weekday_names():
-    return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
 
 
 def status_labeller():
