@@ -8,6 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 HOST ?= 127.0.0.1
 WORKERS ?= 2
+TEST_WORKERS ?= auto
 TRANSLATIONS := translations
 CATALOGUE_ZH := $(TRANSLATIONS)/zh_Hans_CN/LC_MESSAGES/messages.po
 CATALOGUE_EN := $(TRANSLATIONS)/en/LC_MESSAGES/messages.po
@@ -34,10 +35,10 @@ test: setup dev-deps ## Set up, then run the whole suite (SQLite, and PostgreSQL
 	  echo ""; \
 	fi
 	@echo "== Test suite on SQLite =="
-	TEST_DATABASE_URL= $(BIN)/python -m pytest
+	TEST_DATABASE_URL= $(BIN)/python -m pytest -n $(TEST_WORKERS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== Test suite on PostgreSQL ($$TEST_DATABASE_URL) =="; \
-	  $(BIN)/python -m pytest; \
+	  $(BIN)/python -m pytest -n $(TEST_WORKERS); \
 	fi
 
 setup: deps compile-translations assets
