@@ -126,8 +126,9 @@ def test_search_finds_the_same_titles_in_the_same_order(catalogue, query, field,
 def test_like_wildcards_are_text_already_in_the_database(catalogue, query, expected):
     """The rows are checked again in Python, so an unescaped % would only show as more candidates
     (and a fuller bound): look at the candidates themselves."""
-    rows = db.session.execute(search.candidate_statement("words", query, "all")).all()
-    assert [KEYS[row.isbn] for row in rows] == expected
+    for _plan_kind, statement in search.candidate_statements("words", query, "all"):
+        rows = db.session.execute(statement).all()
+        assert [KEYS[row.isbn] for row in rows] == expected
 
 
 @pytest.mark.parametrize(
@@ -240,80 +241,136 @@ def test_pages_and_a_capped_count(catalogue, monkeypatch):
     assert capped.capped and capped.total <= 3
 
 
+# --- PostgreSQL's gram walk and the trigram index behind it -------------------------------------------
+
+
+@pytest.fixture
+def statements_run(monkeypatch):
+    """The kinds of statement a search runs, in order."""
+    ran = []
+    steered = search_queries._steered
+
+    def record(plan, stmt, params):
+        ran.append(plan)
+        return steered(plan, stmt, params)
+
+    monkeypatch.setattr(search_queries, "_steered", record)
+    return ran
+
+
+def _postgres_only():
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the gram walk is PostgreSQL's (SQLite's FTS5 gives its matches in id order)")
+
+
+def test_a_walk_that_read_every_entry_of_its_first_piece_is_the_answer(catalogue, statements_run):
+    _postgres_only()
+    assert found("人民邮电") == ["pearls", "python2", "python1"]
+    assert found("刘慈欣", field="author") == ["santi", "earth", "santi2"]
+    assert statements_run == ["walk", "walk"]  # fewer than a page's worth, but whole: no second statement
+
+
+def test_a_walk_cut_short_is_finished_by_the_trigram_index(catalogue, statements_run, monkeypatch):
+    """人民 is in nine entries' publishers, 人民邮电 in three: a walk that may read only two of 人民's
+    entries finds at most two, marks itself cut, and the trigram index gives the whole answer."""
+    _postgres_only()
+    monkeypatch.setattr(search_queries, "WALK_LIMIT", 2)
+    search_queries._shape.cache_clear()
+    try:
+        walk_plan, walk = search.candidate_statements("words", "人民邮电", "all")[0]
+        rows = db.session.execute(walk).all()
+        assert walk_plan == "walk" and rows[-1].id is None and len(rows) <= 3  # the mark
+        assert found("人民邮电") == ["pearls", "python2", "python1"]
+        assert statements_run == ["walk", "words"]
+    finally:
+        search_queries._shape.cache_clear()
+
+
+def test_the_walks_pieces_are_spread_along_the_query():
+    assert search_queries.walk_grams("劳动者") == ["劳动", "动者"]
+    assert search_queries.walk_grams("Python编程") == ["py", "th", "on", "编程"]
+    assert search_queries.walk_grams("C++") == ["c"]  # no two-character piece: the one-character ones
+    assert search_queries.walk_grams("0%的") == ["0", "的"]
+    assert search_queries.walk_grams("+++") == []
+
+
 # --- Every kind of query is served by an index --------------------------------------------------
 
 
-def _plan(stmt, kind: str = "") -> list[str]:
-    """The plan as search_queries.run_candidates runs the statement (on PostgreSQL with its settings)."""
+def _plan(stmt, plan: str = "") -> list[str]:
+    """The plan as search_queries.candidates runs the statement (on PostgreSQL with its settings)."""
     sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
     if db.engine.dialect.name == "sqlite":
         return [row[3] for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql))]
-    db.session.execute(text("SET LOCAL enable_seqscan = off"))
-    if kind == "words":
-        db.session.execute(text("SET LOCAL enable_indexscan = off"))
-    plan = [row[0] for row in db.session.execute(text("EXPLAIN " + sql.replace("%%", "%")))]
+    for name, value in search_queries.PLANNER_SETTINGS.get(plan, {}).items():
+        db.session.execute(text(f"SET LOCAL {name} = {value}"))
+    plan_rows = [row[0] for row in db.session.execute(text("EXPLAIN " + sql.replace("%%", "%")))]
     db.session.rollback()
-    return plan
+    return plan_rows
 
 
-TRIGRAM = {
-    "sqlite": [r"SCAN (library_book_fts|f) VIRTUAL TABLE INDEX"],
-    "postgresql": [r"Bitmap Index Scan on ix_library_books_title_trgm"],
-}
+FTS = [r"SCAN (library_book_fts|f) VIRTUAL TABLE INDEX"]
+GRAMS_SQLITE = [
+    r"SEARCH (library_book_grams|g0) USING (COVERING )?INDEX sqlite_autoindex_library_book_grams_1 \(gram=\?"
+]
+# PostgreSQL: the gram walk reads the (gram, book_id, field) key in order; when it finds fewer than
+# the page needs, the trigram GIN indexes.
+WALK = [r"Index Only Scan using pk_library_book_grams on library_book_grams g0"]
+GRAMS_PG = [r"Index (Only )?Scan using pk_library_book_grams on library_book_grams g0"]
 PLAN_CASES = [
-    # (kind, value, field, what the plan must show on sqlite / postgresql)
+    # (kind, value, field, {dialect: {statement: what its plan must show}})
     (
         "isbn",
         "9787115546081",
         "all",
-        {"sqlite": [r"ix_library_books_isbn \(isbn=\?\)"], "postgresql": [r"Index Scan using ix_library_books_isbn"]},
+        {
+            "sqlite": {"isbn": [r"ix_library_books_isbn \(isbn=\?\)"]},
+            "postgresql": {"isbn": [r"Index Scan using ix_library_books_isbn"]},
+        },
     ),
     (
         "isbn_prefix",
         "978702",
         "isbn",
-        {"sqlite": [r"ix_library_books_isbn \(isbn>\? AND isbn<\?\)"], "postgresql": [r"ix_library_books_isbn"]},
+        {
+            "sqlite": {"isbn_prefix": [r"ix_library_books_isbn \(isbn>\? AND isbn<\?\)"]},
+            "postgresql": {"isbn_prefix": [r"ix_library_books_isbn"]},
+        },
     ),
-    ("words", "红楼梦", "all", TRIGRAM),
-    ("words", "Python编程", "title", TRIGRAM),
+    (
+        "words",
+        "红楼梦",
+        "all",
+        {"sqlite": {"words": FTS}, "postgresql": {"walk": GRAMS_PG, "words": [r"ix_library_books_title_trgm"]}},
+    ),
+    (
+        "words",
+        "Python编程",
+        "title",
+        {"sqlite": {"words": FTS}, "postgresql": {"walk": GRAMS_PG, "words": [r"ix_library_books_title_trgm"]}},
+    ),
     (
         "words",
         "刘慈欣",
         "author",
-        {
-            "sqlite": [r"SCAN (library_book_fts|f) VIRTUAL TABLE INDEX"],
-            "postgresql": [r"Bitmap Index Scan on ix_library_books_author_trgm"],
-        },
+        {"sqlite": {"words": FTS}, "postgresql": {"walk": GRAMS_PG, "words": [r"ix_library_books_author_trgm"]}},
     ),
     (
         "words",
         "人民邮电",
         "all",
         {
-            "sqlite": TRIGRAM["sqlite"],
-            "postgresql": [r"ix_library_books_author_trgm", r"ix_library_books_publisher_trgm"],
+            "sqlite": {"words": FTS},
+            "postgresql": {
+                "walk": GRAMS_PG,
+                "words": [r"ix_library_books_author_trgm", r"ix_library_books_publisher_trgm"],
+            },
         },
     ),
-    (
-        "short",
-        "编程",
-        "all",
-        {
-            "sqlite": [
-                r"SEARCH library_book_grams USING COVERING INDEX sqlite_autoindex_library_book_grams_1 \(gram=\?"
-            ],
-            "postgresql": [r"pk_library_book_grams"],
-        },
-    ),
-    (
-        "short",
-        "刘",
-        "author",
-        {
-            "sqlite": [r"sqlite_autoindex_library_book_grams_1 \(gram=\?"],
-            "postgresql": [r"pk_library_book_grams"],
-        },
-    ),
+    # No letter or digit: no piece to walk, the trigram indexes only.
+    ("words", "+++", "all", {"sqlite": {"words": FTS}, "postgresql": {"words": [r"ix_library_books_title_trgm"]}}),
+    ("short", "编程", "all", {"sqlite": {"short": GRAMS_SQLITE}, "postgresql": {"short": GRAMS_PG}}),
+    ("short", "刘", "author", {"sqlite": {"short": GRAMS_SQLITE}, "postgresql": {"short": GRAMS_PG}}),
 ]
 
 
@@ -325,13 +382,24 @@ PLAN_CASES = [
 def test_each_kind_of_query_reads_an_index_not_the_catalogue(catalogue, kind, value, field, expected, in_library):
     libraries, _entries = catalogue
     ids = [libraries["A"]] if in_library else None
-    plan = _plan(search.candidate_statement(kind, value, field, library_ids=ids), kind)
-    text_plan = "\n".join(plan)
-    for pattern in expected[db.engine.dialect.name]:
-        assert re.search(pattern, text_plan), text_plan
-    # Never the whole catalogue or index table; nor every entry of one library, tested one by one.
-    assert not re.search(r"SCAN (library_books|library_book_grams)\b|Seq Scan on library_book", text_plan), text_plan
-    assert not re.search(r"\(library_id=\?\)|Index Cond: \(library_id = ", text_plan), text_plan
+    statements = search.candidate_statements(kind, value, field, library_ids=ids)
+    wanted = expected[db.engine.dialect.name]
+    assert [plan for plan, _stmt in statements] == list(wanted)
+    for plan, stmt in statements:
+        text_plan = "\n".join(_plan(stmt, plan))
+        for pattern in wanted[plan]:
+            assert re.search(pattern, text_plan), text_plan
+        # Never the whole catalogue or index table; nor every entry of one library, tested one by one;
+        # nor every entry of a gram collected to be sorted (the walk stops after the page's worth).
+        assert not re.search(r"SCAN (library_books|library_book_grams)\b|Seq Scan on library_book", text_plan), (
+            text_plan
+        )
+        assert not re.search(r"\(library_id=\?\)|Index Cond: \(library_id = ", text_plan), text_plan
+        if plan in ("walk", "short"):
+            assert not re.search(r"Bitmap Heap Scan on library_book_grams|Sort Key: g0|Hash", text_plan), text_plan
+            assert not re.search(r"USE TEMP B-TREE FOR ORDER BY", text_plan), text_plan
+        if plan == "words" and db.engine.dialect.name == "sqlite":
+            assert "USE TEMP B-TREE" not in text_plan, text_plan  # FTS5 gives rowids in order
 
 
 def test_the_title_page_reads_the_isbn_index(catalogue):

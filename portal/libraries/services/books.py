@@ -19,13 +19,13 @@ def grams_of(text: str) -> set[str]:
     """Every one- and two-character piece of ``text`` (lower-cased) made of letters and digits:
     what a one- or two-character search can match. Pieces never span a space or punctuation."""
     grams = set()
-    for word in _words(text.lower()):
+    for word in words_of(text.lower()):
         grams.update(word)
         grams.update(word[i : i + 2] for i in range(len(word) - 1))
     return grams
 
 
-def _words(text: str) -> list[str]:
+def words_of(text: str) -> list[str]:
     words, current = [], []
     for ch in text:
         if ch.isalnum():

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from math import ceil
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, String, bindparam, func, select
 
 from portal.core.capacity import CapacityClaim, CapacityPool
 from portal.core.i18n import lazy_gettext as _l
@@ -142,10 +142,11 @@ def _isbn_prefix(query: str) -> str | None:
     return digits if re.fullmatch(r"[0-9]{3,12}", digits) else None
 
 
-def candidate_statement(kind: str, value: str, field_name: str, *, library_ids=None, active_only=True):
-    """The SELECT of candidate entries for one query, with its values bound (the query-plan tests)."""
-    stmt, params = queries.statement(kind, value, field_name, library_ids, active_only, CANDIDATES)
-    return stmt.params(**params)
+def candidate_statements(kind: str, value: str, field_name: str, *, library_ids=None, active_only=True) -> list:
+    """[(plan, SELECT with its values bound), …]: the statements a query runs in turn (the
+    query-plan tests)."""
+    found = queries.statements(kind, value, field_name, library_ids, active_only, CANDIDATES)
+    return [(plan, stmt.params(**params)) for plan, stmt, params in found]
 
 
 # --- Ranking ------------------------------------------------------------------------------------
@@ -194,14 +195,16 @@ def search(
     if kind == "none":
         return results
     results.kind = kind
-    rows = queries.run_candidates(
-        *queries.statement(kind, value, field_name, library_ids, active_only, CANDIDATES), kind
-    )
+    rows = queries.candidates(kind, value, field_name, library_ids, active_only, CANDIDATES)
     results.capped = len(rows) >= CANDIDATES
     needle = query.lower()
     groups: dict[str, list] = {}
     best: dict[str, tuple] = {}
+    seen: set[int] = set()
     for row in rows:
+        if row.id in seen:  # the short index gives an entry once per field holding the piece
+            continue
+        seen.add(row.id)
         tier = _tier(row, kind, needle, field_name)
         if tier is None:
             continue
@@ -212,11 +215,10 @@ def search(
     ordered = sorted(groups, key=lambda isbn: best[isbn])
     results.total = len(ordered)
     shown = ordered[(page - 1) * per_page : page * per_page]
-    counts = availability([row.id for isbn in shown for row in groups[isbn]])
     for isbn in shown:
         members = groups[isbn]
         lead = next(r for r in members if r.id == best[isbn][2])
-        results.items.append(_title(lead, members, counts))
+        results.items.append(_title(lead, members))
     return results
 
 
@@ -245,12 +247,10 @@ def _read_query(query: str, field_name: str, results: Results) -> tuple[str, str
     return "short", gram
 
 
-def _title(lead, members, counts) -> Title:
-    """The title as its best-ranked entry gives it; the libraries with a copy on the shelf first."""
-    holdings = []
-    for row in members:
-        copies, available, waiting = counts.get(row.id, (0, 0, 0))
-        holdings.append(Holding(row.id, row.library_id, row.name, copies, available, waiting))
+def _title(lead, members) -> Title:
+    """The title as its best-ranked entry gives it; the libraries with a copy on the shelf first.
+    ``members``: its entries, as ``search_queries.Candidate``."""
+    holdings = [Holding(r.id, r.library_id, r.name, r.copies, r.available, r.waiting) for r in members]
     holdings.sort(key=lambda h: (h.available == 0, h.library_id))
     return Title(lead.isbn, lead.title, lead.author, lead.publisher, lead.year, lead.clc, tuple(holdings))
 
@@ -260,12 +260,16 @@ def _title(lead, members, counts) -> Title:
 
 def title_holdings(isbn: str) -> Title | None:
     """The title with this ISBN (13 digits) and every active library that holds it, or None."""
-    rows = db.session.execute(
-        queries.base(False, True).where(LibraryBook.isbn == isbn).order_by(LibraryBook.id).limit(CANDIDATES)
-    ).all()
+    rows = queries.read(_title_statement(), {"isbn": isbn})
     if not rows:
         return None
-    return _title(rows[0], rows, availability([r.id for r in rows]))
+    return _title(rows[0], rows)
+
+
+@lru_cache(maxsize=1)
+def _title_statement():
+    isbn = bindparam("isbn", type_=String)
+    return queries.base(False, True).where(LibraryBook.isbn == isbn).order_by(LibraryBook.id).limit(CANDIDATES)
 
 
 @lru_cache(maxsize=1)
@@ -285,7 +289,7 @@ def _availability_statement():
 def availability(entry_ids) -> dict[int, tuple[int, int, int]]:
     """entry id → (copies, available, waiting): available are the copies neither lent nor set
     aside for a hold (the entry's pool of copies), waiting the holds in line. One query (its shape
-    built once)."""
+    built once). The staff's catalogue list uses it; search reads copies with its candidates."""
     ids = sorted(set(entry_ids))
     if not ids:
         return {}
@@ -310,4 +314,4 @@ def _choices_statement():
 
 def library_choices() -> list[tuple[int, str]]:
     """(id, name) of the open libraries, by name: the search page's choice of one library."""
-    return [(row[0], row[1]) for row in db.session.execute(_choices_statement())]
+    return [(row[0], row[1]) for row in db.session.connection().execute(_choices_statement())]
