@@ -1,7 +1,9 @@
 """Two members reserve the last copy of a title at the same instant: one gets the copy, the other
 is first in line — never two copies of one, never two people at one place in line, never an
-error. Real processes (each its own connection, as gunicorn workers are) released together by a
-barrier, round after round, on the suite's database (SQLite file or PostgreSQL)."""
+error. And one member reserving more titles at once than they may hold open gets exactly the
+limit (the count is read under a lock on the person, so two requests never both see room).
+Real processes (each its own connection, as gunicorn workers are) released together by a
+barrier, on the suite's database (SQLite file or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -21,9 +23,10 @@ pytestmark = pytest.mark.slow
 ROUNDS = 10
 
 
-def reserve_each(database_url: str, user_id: int, book_ids: list[int], barrier, results) -> None:
-    """One member's process: for each title, wait at the barrier with the other member, then
-    reserve it in one write transaction, as a POST to the reserve page does."""
+def reserve_each(database_url: str, user_id: int, book_ids: list[int], barrier, results, limit: int = ROUNDS) -> None:
+    """One member's process: for each title, wait at the barrier with the other processes, then
+    reserve it in one write transaction, as a POST to the reserve page does. ``limit``: the
+    per-person limit of open holds (by default lifted: every round is another open hold)."""
     from portal import create_app
     from portal.accounts import services as accounts
     from portal.core import capacity
@@ -34,8 +37,7 @@ def reserve_each(database_url: str, user_id: int, book_ids: list[int], barrier, 
 
     app = create_app(
         "testing",
-        # every round is another open hold of each member: lift the per-person limit for the test
-        {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": False, "LIBRARY_MAX_OPEN_HOLDS": ROUNDS},
+        {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": False, "LIBRARY_MAX_OPEN_HOLDS": limit},
     )
     with app.app_context():
         db.session.execute(db.text("SELECT 1"))  # connected before the start line
@@ -102,20 +104,20 @@ def last_copies(app, tree):
         return ids
 
 
-def test_two_members_reserving_the_last_copy_at_once_one_gets_it_and_the_other_is_first_in_line(
-    app, database_url, two_members, last_copies
-):
+def _run(jobs: list[tuple]) -> list[tuple]:
+    """Start one process per (database_url, user_id, book_ids, limit), all at one barrier; their
+    outcomes (user, book, status, position in line)."""
     mp = get_context("spawn")
-    barrier, results = mp.Barrier(len(two_members)), mp.Queue()
+    barrier, results = mp.Barrier(len(jobs)), mp.Queue()
     processes = [
-        mp.Process(target=reserve_each, args=(database_url, user_id, last_copies, barrier, results))
-        for user_id in two_members
+        mp.Process(target=reserve_each, args=(url, user_id, book_ids, barrier, results, limit))
+        for url, user_id, book_ids, limit in jobs
     ]
     for p in processes:
         p.start()
     outcomes = []
     try:
-        for _ in range(len(two_members) * ROUNDS):
+        for _ in range(sum(len(book_ids) for _url, _user, book_ids, _limit in jobs)):
             outcomes.append(results.get(timeout=180))
     except queue.Empty:
         pytest.fail(f"the reserving processes stopped answering after {len(outcomes)} reservations")
@@ -124,6 +126,13 @@ def test_two_members_reserving_the_last_copy_at_once_one_gets_it_and_the_other_i
             p.join(timeout=30)
             if p.is_alive():
                 p.kill()
+    return outcomes
+
+
+def test_two_members_reserving_the_last_copy_at_once_one_gets_it_and_the_other_is_first_in_line(
+    app, database_url, two_members, last_copies
+):
+    outcomes = _run([(database_url, user_id, last_copies, ROUNDS) for user_id in two_members])
 
     errors = [o for o in outcomes if o[2] not in ("allocated", "queued")]
     assert not errors, errors[:4]  # no "database is locked", no refusal, nothing else
@@ -136,3 +145,21 @@ def test_two_members_reserving_the_last_copy_at_once_one_gets_it_and_the_other_i
             assert capacity.counts(entry.pool_id) == (1, 1, 1)
             held = db.session.scalars(select(LibraryHold.status).where(LibraryHold.book_id == book_id)).all()
             assert sorted(held) == ["allocated", "queued"]
+
+
+LIMIT = 3
+
+
+def test_one_member_reserving_six_titles_at_once_gets_the_limit_of_three(app, database_url, two_members, last_copies):
+    """Six processes, one title each, the same member, at the same instant: three holds, three
+    refusals that name the limit, no error."""
+    member = two_members[0]
+    outcomes = _run([(database_url, member, [book_id], LIMIT) for book_id in last_copies[:6]])
+    statuses = sorted(status for _user, _book, status, _position in outcomes)
+    assert statuses == ["Conflict"] * 3 + ["allocated"] * 3, outcomes
+    with app.app_context():
+        held = db.session.scalars(select(LibraryHold.book_id).where(LibraryHold.user_id == member)).all()
+        assert len(held) == LIMIT
+        for book_id in last_copies[:6]:
+            taken = capacity.counts(db.session.get(LibraryBook, book_id).pool_id)[1]
+            assert taken == (1 if book_id in held else 0)  # a refused reservation kept no copy

@@ -90,3 +90,64 @@ def test_the_database_refuses_more_taken_than_places(pool):
 
 def test_the_same_pool_key_is_one_pool(ctx):
     assert capacity.ensure_pool("test:same", 5) == capacity.ensure_pool("test:same", 9)
+
+
+# --- take_in: the pool found (or made) by its key in the statement that takes the place --------------
+
+
+def test_take_in_makes_the_pool_with_its_first_place_then_fills_it_and_lines_up(ctx):
+    places = [capacity.take_in("test:visit", 2, f"user:{n}") for n in range(4)]
+    assert [(p.status, p.position, p.in_line) for p in places] == [
+        ("held", None, None),
+        ("held", None, None),
+        ("waiting", 1, 1),
+        ("waiting", 2, 2),
+    ]
+    pool_id = capacity.ensure_pool("test:visit", 99)  # the key is one pool: its capacity stays 2
+    assert capacity.counts(pool_id) == (2, 2, 2)
+    with pytest.raises(Conflict):
+        capacity.take_in("test:visit", 2, "user:3")  # waiting already
+    assert capacity.counts(pool_id) == (2, 2, 2)
+
+
+def test_take_in_without_a_line_is_full_or_a_place(ctx):
+    assert capacity.take_in("test:limit", 1, "user:1", wait=False).status == "held"
+    with pytest.raises(CapacityFull):
+        capacity.take_in("test:limit", 1, "user:2", wait=False)
+    with pytest.raises(Conflict):  # the holder's own claim: the better answer than "full"
+        capacity.take_in("test:limit", 1, "user:1", wait=False)
+
+
+def test_a_pool_of_no_places_is_never_made_with_one_taken(ctx):
+    with pytest.raises(CapacityFull):
+        capacity.take_in("test:none", 0, "user:1", wait=False)
+    pool_id = capacity.ensure_pool("test:none", 0)
+    assert capacity.counts(pool_id) == (0, 0, 0)
+
+
+def test_a_resizing_take_follows_the_callers_number(ctx):
+    """A per-person limit whose setting changes: the pool takes the new number as the place is
+    taken; below what is taken already, it is full."""
+    for n in range(2):
+        capacity.take_in("test:person", 2, f"visit:{n}", wait=False, resize=True)
+    pool_id = capacity.ensure_pool("test:person", 2)
+    assert capacity.take_in("test:person", 3, "visit:2", wait=False, resize=True).status == "held"
+    assert capacity.counts(pool_id) == (3, 3, 0)
+    with pytest.raises(CapacityFull):  # the limit lowered to 1 with 3 taken: full, nothing undone
+        capacity.take_in("test:person", 1, "visit:3", wait=False, resize=True)
+    assert capacity.counts(pool_id) == (3, 3, 0)
+    capacity.take(pool_id, "visit:4", wait=False, capacity=4)
+    assert capacity.counts(pool_id) == (4, 4, 0)
+    with pytest.raises(ValueError):
+        capacity.take_in("test:person", 5, "visit:5", resize=True)  # a line and a moving capacity
+
+
+def test_in_line_counts_only_those_still_waiting_ahead(pool):
+    capacity.take(pool, "user:1")
+    capacity.take(pool, "user:2")
+    first, second = capacity.take(pool, "user:3"), capacity.take(pool, "user:4")
+    capacity.release(first.claim_id)  # left the line: the next one is first now
+    third = capacity.take(pool, "user:5")
+    assert (second.in_line, third.in_line, third.position) == (2, 2, 3)
+    assert capacity.position_in_line(third.claim_id) == 2
+    assert capacity.position_in_line(capacity.take(pool, "user:6").claim_id) == 3

@@ -225,6 +225,24 @@ def test_staff_in_scope_renew_for_a_member_and_others_cannot(ctx, readers, shelf
     assert loan.renewals == 1
 
 
+@pytest.fixture
+def other_desk(make_library):
+    """A second library of the same county (made before the test's own transaction)."""
+    return make_library()
+
+
+def test_a_desk_renews_only_its_own_librarys_loans(ctx, readers, other_desk, shelf):
+    """Two libraries of the same county, both in its staff's scope: one's desk cannot renew the
+    other's loan."""
+    library_id, _book_id = shelf
+    loan = lend(readers, library_id)
+    with pytest.raises(NotFound):
+        loans.renew(person(readers["county"]), loan.id, library_id=other_desk, now=NOW)
+    assert loan.renewals == 0
+    loans.renew(person(readers["county"]), loan.id, library_id=library_id, now=NOW)
+    assert loan.renewals == 1
+
+
 def test_a_returned_loan_cannot_be_renewed(ctx, readers, shelf):
     library_id, _book_id = shelf
     loan = lend(readers, library_id)

@@ -172,11 +172,14 @@ def return_loan(
     return Returned(loan, allocated)
 
 
-def _load_for(actor, loan_id: int) -> LibraryLoan:
-    """The actor's own loan, or one at a library in their scope (staff); else 404."""
+def _load_for(actor, loan_id: int, library_id: int | None = None) -> LibraryLoan:
+    """The actor's own loan, or one at a library in their scope (staff) — at ``library_id`` when
+    given (a library's desk acts on that library's loans only); else 404."""
     if not 0 < loan_id <= MAX_ID:
         raise NotFound()
     stmt = select(LibraryLoan).join(LibraryBook).join(Library).where(LibraryLoan.id == loan_id)
+    if library_id is not None:
+        stmt = stmt.where(Library.id == library_id)
     ids = scope.scope_union_ids(actor)
     if ids is not None:
         stmt = stmt.where(or_(LibraryLoan.user_id == actor.id, Library.union_id.in_(ids)))
@@ -186,12 +189,13 @@ def _load_for(actor, loan_id: int) -> LibraryLoan:
     return loan
 
 
-def renew(actor, loan_id: int, *, now: datetime | None = None) -> LibraryLoan:
+def renew(actor, loan_id: int, *, library_id: int | None = None, now: datetime | None = None) -> LibraryLoan:
     """Renew a loan for another LIBRARY_LOAN_DAYS days — by the member or by staff of the
-    library: once, while the book is out, and only while nobody waits for the title. One guarded
-    UPDATE decides; a refusal says which rule stood in the way."""
+    library (at its desk: ``library_id``, whose loans only): once, while the book is out, and
+    only while nobody waits for the title. One guarded UPDATE decides; a refusal says which rule
+    stood in the way."""
     now = now or utcnow()
-    loan = _load_for(actor, loan_id)
+    loan = _load_for(actor, loan_id, library_id)
     pool_id = loan.book.pool_id
     seen_due = loan.due_on
     someone_waits = exists().where(CapacityClaim.pool_id == pool_id, CapacityClaim.status == "waiting")

@@ -6,15 +6,19 @@ How a query is served — each kind by an index, never by reading the whole cata
 * an ISBN (13 or 10 digits, hyphens and spaces allowed, check digit right) → the ISBN index;
   with ``field="isbn"`` a few leading digits → a range of the same index;
 * three characters or more → SQLite's FTS5 trigram table ``library_book_fts`` (a phrase, so a
-  substring) or PostgreSQL's pg_trgm GIN indexes (``ILIKE '%…%'``);
+  substring); on PostgreSQL the gram walk — ``library_book_grams`` read in id order for the
+  query's two-character pieces, the text checked with ``ILIKE`` — and, when the walk was cut
+  before it found a page's worth, the pg_trgm GIN indexes (a GIN index yields its matches as a
+  bitmap, all of them before the first: slow for a common word, fast for a rare one);
 * one or two characters (trigrams need three) → ``library_book_grams``, every one- and
   two-character piece of each title, author and publisher.
 
 The database only finds candidates — at most ``CANDIDATES`` catalogue entries, the first by id,
-through the statements of ``search_queries`` — and Python checks each against the query (a substring, case folded) and ranks them, so SQLite
-and PostgreSQL give the same results in the same order: the exact ISBN first, then titles equal
-to the query, titles starting with it, titles containing it, authors, publishers; then the shorter
-title, then the older entry.
+through the statements of ``search_queries``, each read with its library and copies in one
+statement — and Python checks each against the query (a substring, case folded) and ranks them,
+so SQLite and PostgreSQL give the same results in the same order: the exact ISBN first, then
+titles equal to the query, titles starting with it, titles containing it, authors, publishers;
+then the shorter title, then the older entry.
 
 The staff's page of a library's catalogue (its rows, with copies out and holds waiting) is
 ``catalogue_list``'s.

@@ -196,14 +196,21 @@ def _gram_walk(field_name: str, pieces: int):
     return walk.distinct().order_by(read.c.book_id)
 
 
-def _short(field_name: str):
+def _short(field_name: str, dialect: str):
     """The entries holding the piece ``g0`` in the field, read from the (gram, book_id, field) key
-    in id order: no subquery, so SQLite reads only as many as the page needs. An entry holding
-    the piece in two fields comes twice (``search`` keeps one)."""
+    in id order. An entry holding the piece in two fields comes twice (``search`` keeps one).
+    SQLite: no subquery (it would be materialised whole). PostgreSQL: the gram's entries in a
+    subquery behind ``OFFSET 0``, which the planner keeps as it is — so they lead, in id order,
+    even without statistics (right after an import the planner chose to walk the catalogue's
+    primary key instead, testing each entry for the gram)."""
     columns = TEXT_COLUMNS[field_name]
     only = GRAM_FIELDS[columns[0]] if len(columns) == 1 else None
     gram = aliased(LibraryBookGram, name="g0")
-    return _entries(gram, gram.book_id).where(*_holding(gram, 0, only)), gram.book_id
+    if dialect != "postgresql":
+        return _entries(gram, gram.book_id).where(*_holding(gram, 0, only)), gram.book_id
+    entries = select(gram.book_id).where(*_holding(gram, 0, only)).order_by(gram.book_id).offset(0)
+    entries = entries.subquery("gram_entries")
+    return _entries(entries, entries.c.book_id), entries.c.book_id
 
 
 _FTS = table("library_book_fts", column("rowid", Integer))
@@ -239,7 +246,7 @@ def _shape(
         return or_(*(getattr(LibraryBook, c).ilike(pattern, escape="\\") for c in TEXT_COLUMNS[field_name]))
 
     if kind == "short":
-        stmt, order = _short(field_name)
+        stmt, order = _short(field_name, dialect)
     elif kind == "walk":
         walk = _gram_walk(field_name, pieces).subquery("walk")
         stmt, order = _entries(walk, walk.c.book_id).where(text_matches()), walk.c.book_id

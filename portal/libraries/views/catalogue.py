@@ -3,6 +3,8 @@ title with every library holding it, and for staff a library's catalogue with it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -60,6 +62,27 @@ def book_meta(t) -> str:
     return " · ".join(str(part) for part in (t.author, t.publisher, t.year) if part)
 
 
+@dataclass(frozen=True)
+class ResultRow:
+    """One title of the results as the page shows it, made in Python: the page's template only
+    prints it (a function called from a template costs a few microseconds; 20 titles called
+    four of them each)."""
+
+    href: str
+    title: str
+    meta: str
+    holdings: list[tuple[str, Markup]]  # (library name, availability pill)
+
+
+def result_rows(results) -> list[ResultRow]:
+    title_url = url_for("libraries.title", isbn="0").removesuffix("0")
+    pill = Pills()
+    return [
+        ResultRow(title_url + t.isbn, t.title, book_meta(t), [(h.library_name, pill(h)) for h in t.holdings])
+        for t in results.items
+    ]
+
+
 @bp.route("/search", endpoint="search")
 def search_page():
     """Search every library's catalogue, or one library's: works as a plain GET form."""
@@ -82,10 +105,7 @@ def search_page():
         fields=field_choices(),
         libraries=libraries,
         library_id=library_id,
-        # The result rows' repeated parts, made once per page (url_for per row is measurable).
-        title_url=url_for("libraries.title", isbn="0").removesuffix("0") + "{}",
-        pill=Pills(),
-        book_meta=book_meta,
+        rows=result_rows(results),
     )
 
 

@@ -118,7 +118,7 @@ def _act(form: DeskForm, library, reader):
             message += " " + _("It is reserved: put it aside for the next reader (see Reservations).")
         return message, member
     if action == "renew":
-        loan = loans.renew(current_user, _loan_id(form.loan_id.data))
+        loan = loans.renew(current_user, _loan_id(form.loan_id.data), library_id=library.id)
         return _(
             "Renewed: %(title)s is now due on %(date)s.", title=loan.book.title, date=fmt_date(loan.due_on)
         ), member
