@@ -88,7 +88,20 @@ def import_catalogue(actor, library_id: int, source, filename: str = "", *, toda
         note=f"{(filename or '')[:100]}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged",
     )
     db.session.flush()
+    _refresh_statistics(result.added + result.updated)
     return result
+
+
+ANALYZE_AFTER = 2_000  # rows written by one import, from which PostgreSQL's statistics are refreshed
+
+
+def _refresh_statistics(written: int) -> None:
+    """PostgreSQL: after a large import, the planner's statistics of the catalogue at once (inside
+    this transaction: they count the rows it wrote and apply when it commits), not when autovacuum
+    comes by a minute later. The first searches after importing 100,000 titles read the gram index
+    ~10 % slower without them. SQLite plans these statements without statistics."""
+    if written >= ANALYZE_AFTER and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE library_books, library_book_grams, capacity_pools"))
 
 
 def _allocate(places: list[capacity.Place]) -> None:

@@ -166,7 +166,7 @@ def walk_grams(query: str) -> list[str]:
     return [pieces[round(i * step)] for i in range(WALK_GRAMS)]
 
 
-WALK_GRAMS = 4  # pieces of a query intersected by the gram walk, at most
+WALK_GRAMS = 3  # pieces of a query intersected by the gram walk, at most: the first, the last, one between
 WALK_LIMIT = 3000  # entries of the first piece the walk reads, at most, before the trigram index
 
 
