@@ -21,9 +21,15 @@ statements of a take are built once (Core, on the tables): a booking burst is CP
   already (perhaps their other request, sent at the same moment), and the place just taken is
   given back (``Conflict``).
 * **a place in line** — ``UPDATE capacity_pools SET next_position = next_position + 1 … RETURNING
-  next_position``: one statement, under the pool's lock, so positions are handed out in the order
-  the takers got the lock. The claim's INSERT also returns how many wait before it (``in_line``):
-  it begins after every earlier taker committed.
+  next_position, taken, capacity``: one statement, under the pool's lock, so positions are handed
+  out in the order the takers got the lock. The claim's INSERT also returns how many wait before it
+  (``in_line``): it begins after every earlier taker committed. The first UPDATE found no place,
+  but the pool may have changed before this one locked it — made by another taker (``take_in``'s
+  first UPDATE saw no pool yet: it was not committed) or a place given back with nobody waiting —
+  so this UPDATE draws a position only if the pool is still full (``+ CASE WHEN taken >= capacity
+  …``), and when it is not, the taker takes the free place (under the lock now: it is theirs).
+  Else the first bookers of a new slot, arriving together, could wait in line beside free places
+  that nobody would promote them to.
 * **release** — the claim is released with a guarded UPDATE (``WHERE status IN ('held',
   'waiting')``: releasing twice gives back one place), and a freed place goes at once to the first
   in line (``promote``), in the same transaction: a place is never free while someone waits.
@@ -47,6 +53,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     bindparam,
+    case,
     func,
     select,
     update,
@@ -120,11 +127,13 @@ _TAKE_PLACE_RESIZING = (
     .values(taken=_pools.c.taken + 1, capacity=bindparam("new_capacity"))
 )
 _GIVE_BACK = update(_pools).where(_pools.c.id == bindparam("pool"), _pools.c.taken > 0).values(taken=_pools.c.taken - 1)
+# A position is drawn only when the pool is full as the line's UPDATE locks it: see the notes.
+_A_POSITION_IF_FULL = case((_pools.c.taken >= _pools.c.capacity, 1), else_=0)
 _NEXT_POSITION = (
     update(_pools)
     .where(_pools.c.id == bindparam("pool"))
-    .values(next_position=_pools.c.next_position + 1)
-    .returning(_pools.c.next_position)
+    .values(next_position=_pools.c.next_position + _A_POSITION_IF_FULL)
+    .returning(_pools.c.next_position, _pools.c.taken, _pools.c.capacity)
 )
 _TAKE_PLACE_IN = (
     update(_pools)
@@ -141,8 +150,8 @@ _TAKE_PLACE_IN_RESIZING = (
 _NEXT_POSITION_IN = (
     update(_pools)
     .where(_pools.c.key == bindparam("pool_key"))
-    .values(next_position=_pools.c.next_position + 1)
-    .returning(_pools.c.id, _pools.c.next_position)
+    .values(next_position=_pools.c.next_position + _A_POSITION_IF_FULL)
+    .returning(_pools.c.id, _pools.c.next_position, _pools.c.taken, _pools.c.capacity)
 )
 _CLAIM_BY_KEY = select(_claims.c.id).where(_claims.c.active_key == bindparam("active_key"))
 _earlier = _claims.alias("earlier")
@@ -252,7 +261,15 @@ def _no_place(pool_id: int, holder: str, wait: bool) -> Place:
         if _has_claim(pool_id, holder):
             raise _already()
         raise CapacityFull()
-    position = db.session.execute(_NEXT_POSITION, {"pool": pool_id}).scalar_one()
+    position, taken_now, places = db.session.execute(_NEXT_POSITION, {"pool": pool_id}).one()
+    return _line_or_place(pool_id, holder, position, taken_now, places)
+
+
+def _line_or_place(pool_id: int, holder: str, position: int, taken: int, capacity: int) -> Place:
+    """The taker holds the pool's lock: a place in line at ``position`` (drawn as the pool was
+    full) — or, when a place is free now (see the module's notes, no position drawn), that place."""
+    if taken < capacity and _take_place(pool_id):
+        return _held(pool_id, holder)
     return _waiting(pool_id, holder, position)
 
 
@@ -286,7 +303,8 @@ def take_in(key: str, capacity: int, holder: str, *, wait: bool = True, resize: 
     if wait:
         in_line = db.session.execute(_NEXT_POSITION_IN, {"pool_key": key}).first()
         if in_line is not None:
-            return _waiting(in_line[0], holder, in_line[1])
+            pool_id, position, taken_now, places = in_line
+            return _line_or_place(pool_id, holder, position, taken_now, places)
     if capacity > 0:  # no such pool yet (or, without a line, a full one): made with this place taken
         made = insert_new(_pools, "key", {"key": key, "capacity": capacity, "taken": 1, "next_position": 0})
         if made is not None:

@@ -151,3 +151,43 @@ def test_in_line_counts_only_those_still_waiting_ahead(pool):
     assert (second.in_line, third.in_line, third.position) == (2, 2, 3)
     assert capacity.position_in_line(third.claim_id) == 2
     assert capacity.position_in_line(capacity.take(pool, "user:6").claim_id) == 3
+
+
+# --- A taker whose first statement found no place, but the pool changed before the line's ----------
+
+
+@pytest.fixture
+def first_update_misses(monkeypatch):
+    """The first UPDATE of a take finds nothing — as when the pool was not committed yet (another
+    taker was making it) or was full and a place was given back just after. ``take_in``'s first
+    UPDATE (by key) finds nothing; ``take``'s (by id) finds nothing once."""
+    from sqlalchemy import false, update
+
+    from portal.core.capacity import CapacityPool
+
+    pools = CapacityPool.__table__
+    monkeypatch.setattr(
+        capacity, "_TAKE_PLACE_IN", update(pools).where(false()).values(taken=pools.c.taken).returning(pools.c.id)
+    )
+    take_place, missed = capacity._take_place, []
+
+    def missing_once(pool_id, places=None):
+        if not missed:
+            missed.append(pool_id)
+            return False
+        return take_place(pool_id, places)
+
+    monkeypatch.setattr(capacity, "_take_place", missing_once)
+
+
+def test_a_free_place_seen_under_the_lines_lock_is_taken_not_waited_for(pool, first_update_misses):
+    """Without this, the first bookers of a new slot arriving together waited in line beside free
+    places (the 100-booker test on PostgreSQL caught it: claims 5 and 7 waiting, 9 and 11 booked)."""
+    place = capacity.take(pool, "user:1")
+    assert place.status == "held"
+    assert capacity.counts(pool) == (2, 1, 0)
+    made_meanwhile = capacity.take_in("test:slot", 2, "user:2")
+    assert made_meanwhile.status == "held"
+    assert capacity.counts(pool) == (2, 2, 0)
+    full = capacity.take_in("test:slot", 2, "user:3")
+    assert (full.status, full.in_line) == ("waiting", 1)  # full under the lock: the line, as before
