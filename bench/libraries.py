@@ -65,7 +65,7 @@ def load_only(titles: int) -> None:
 
     from portal import create_app
     from portal.accounts.models import User
-    from portal.core.validators import isbn13_check_digit
+    from portal.core.isbn import isbn13_check_digit
     from portal.extensions import db
     from portal.libraries.demo import generated_titles
     from portal.libraries.models import Library

@@ -44,60 +44,15 @@ caller notifies whoever ``release`` or ``promote`` moved.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import (
-    CheckConstraint,
-    ForeignKey,
-    Integer,
-    String,
-    UniqueConstraint,
-    bindparam,
-    case,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.core.db import UTCDateTime, one_of, utcnow
+from portal.core.capacity_models import CLAIM_STATES, CapacityClaim, CapacityPool, waiting_count
+from portal.core.db import utcnow
 from portal.core.errors import CapacityFull, Conflict
 from portal.core.i18n import lazy_gettext as _l
 from portal.extensions import db
-
-CLAIM_STATES = ("held", "waiting", "released")
-
-
-class CapacityPool(db.Model):
-    __tablename__ = "capacity_pools"
-    __table_args__ = (
-        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
-        CheckConstraint("taken >= 0 AND taken <= capacity", name="taken_within_capacity"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)  # e.g. "visit:3:2026-12-05T09:00"
-    capacity: Mapped[int] = mapped_column(Integer, nullable=False)
-    taken: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    next_position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-
-
-class CapacityClaim(db.Model):
-    __tablename__ = "capacity_claims"
-    __table_args__ = (
-        CheckConstraint(one_of("status", CLAIM_STATES), name="status_known"),
-        UniqueConstraint("pool_id", "position", name="uq_capacity_claims_pool_position"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    pool_id: Mapped[int] = mapped_column(ForeignKey("capacity_pools.id"), nullable=False, index=True)
-    holder: Mapped[str] = mapped_column(String(48), nullable=False)  # e.g. "user:42"
-    status: Mapped[str] = mapped_column(String(8), nullable=False)
-    position: Mapped[int | None] = mapped_column(Integer)  # in line (NULL for a place taken at once)
-    active_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # "<pool>:<holder>" while held/waiting
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
 
 @dataclass(frozen=True)
@@ -404,7 +359,23 @@ def counts(pool_id: int) -> tuple[int, int, int]:
     capacity, taken = db.session.execute(
         select(CapacityPool.capacity, CapacityPool.taken).where(CapacityPool.id == pool_id)
     ).one()
-    waiting = db.session.scalar(
-        select(func.count(CapacityClaim.id)).where(CapacityClaim.pool_id == pool_id, CapacityClaim.status == "waiting")
-    )
+    waiting = db.session.scalar(select(waiting_count(pool_id)))
     return capacity, taken, waiting
+
+
+__all__ = [  # the pool's tables live in capacity_models; callers import them from here
+    "CLAIM_STATES",
+    "CapacityClaim",
+    "CapacityPool",
+    "Place",
+    "counts",
+    "ensure_pool",
+    "insert_new",
+    "position_in_line",
+    "promote",
+    "release",
+    "set_capacity",
+    "take",
+    "take_in",
+    "waiting_count",
+]

@@ -9,7 +9,7 @@ import random
 
 from sqlalchemy import func, select
 
-from portal.core.validators import isbn13_check_digit
+from portal.core.isbn import isbn13_check_digit
 from portal.extensions import db
 from portal.libraries.models import Library, LibraryBook, LibraryPartnerStation
 from portal.libraries.services import books, directory

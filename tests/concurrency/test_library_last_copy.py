@@ -78,7 +78,7 @@ def two_members(app, tree, make_user, make_application):
 @pytest.fixture
 def last_copies(app, tree):
     """ROUNDS titles at a library of 香坊区, one copy each."""
-    from portal.core.validators import isbn13_check_digit
+    from portal.core.isbn import isbn13_check_digit
     from portal.libraries.services import books, directory
 
     with app.app_context():

@@ -584,7 +584,7 @@ ENDPOINTS.update(
 # Worker libraries (holds, loans and the desk): a title at a library of 香坊区 (the staff()
 # persona's), reserved or lent to a member.
 def _library_book(w: World) -> tuple[int, int, str]:
-    from portal.core.validators import isbn13_check_digit
+    from portal.core.isbn import isbn13_check_digit
     from portal.libraries.services import books
 
     library_id, body = w.library(), f"9787{next_number():08d}"

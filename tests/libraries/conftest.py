@@ -46,7 +46,7 @@ def make_library(app, tree):
 @pytest.fixture
 def make_entry(app):
     """make_entry(library_id, title=…, isbn=…, copies=1, author=…) → the catalogue entry's id."""
-    from portal.core.validators import isbn13_check_digit
+    from portal.core.isbn import isbn13_check_digit
     from portal.libraries.services import books
 
     def make(library_id, title="测试图书", *, isbn=None, copies=1, author="佚名", publisher="测试出版社", **fields):

@@ -18,7 +18,7 @@ from portal.accounts.models import User
 from portal.core import capacity
 from portal.core.audit import AuditEvent
 from portal.core.capacity import CapacityClaim, CapacityPool
-from portal.core.validators import isbn13_check_digit
+from portal.core.isbn import isbn13_check_digit
 from portal.extensions import db
 from portal.libraries.models import LibraryBook, LibraryBookGram
 from portal.libraries.services import books, catalogue_files, catalogue_import, holds, search

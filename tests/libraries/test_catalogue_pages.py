@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.core import capacity
-from portal.core.validators import isbn13_check_digit
+from portal.core.isbn import isbn13_check_digit
 from portal.extensions import db
 from portal.libraries.models import LibraryBook
 from tests.helpers import csrf_token, login_as, page_text, post_form, selects_of

@@ -4,7 +4,8 @@ refused with a reason that says what to fix."""
 import pytest
 from flask_babel import force_locale
 
-from portal.core.validators import InvalidInput, format_isbn13, isbn13_check_digit, parse_isbn
+from portal.core.isbn import format_isbn13, isbn13_check_digit, parse_isbn
+from portal.core.validators import InvalidInput
 
 PYTHON_BOOK = "9787115546081"  # Python编程：从入门到实践（第2版），人民邮电出版社
 

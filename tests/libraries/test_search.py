@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from sqlalchemy import text
 
 from portal.core import capacity
-from portal.core.validators import isbn13_check_digit
+from portal.core.isbn import isbn13_check_digit
 from portal.extensions import db
 from portal.libraries.models import Library, LibraryBook
 from portal.libraries.services import search, search_queries

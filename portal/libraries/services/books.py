@@ -13,6 +13,16 @@ from portal.extensions import db
 from portal.libraries.models import LibraryBook, LibraryBookGram
 
 GRAM_FIELDS = {"title": "t", "author": "a", "publisher": "p"}
+# What a catalogue entry says of its title, read together by the search, the import and the staff's list.
+ENTRY_COLUMNS = (
+    LibraryBook.id,
+    LibraryBook.isbn,
+    LibraryBook.title,
+    LibraryBook.author,
+    LibraryBook.publisher,
+    LibraryBook.year,
+    LibraryBook.clc,
+)
 
 
 def grams_of(text: str) -> set[str]:
@@ -47,7 +57,7 @@ def gram_rows(book_id: int, title: str, author: str, publisher: str) -> list[dic
 
 @dataclass(frozen=True)
 class EntryData:
-    isbn: str  # 13 digits, already checked (validators.parse_isbn)
+    isbn: str  # 13 digits, already checked (isbn.parse_isbn)
     title: str
     author: str = ""
     publisher: str = ""

@@ -29,8 +29,9 @@ from flask import current_app, has_app_context
 from portal.core.errors import DomainError
 from portal.core.exports import unescape_spreadsheet
 from portal.core.i18n import lazy_gettext as _l
+from portal.core.isbn import parse_isbn
 from portal.core.time import local_today
-from portal.core.validators import InvalidInput, clean_line, fold_fullwidth, parse_int, parse_isbn
+from portal.core.validators import InvalidInput, clean_line, fold_fullwidth, parse_int
 from portal.libraries.services.books import EntryData
 
 MAX_ROWS = 20_000

@@ -29,7 +29,7 @@ from portal.core.i18n import lazy_gettext as _l
 from portal.extensions import db
 from portal.libraries.models import Library, LibraryBook, LibraryBookGram
 from portal.libraries.services import directory
-from portal.libraries.services.books import EntryData, gram_rows, pool_key
+from portal.libraries.services.books import ENTRY_COLUMNS, EntryData, gram_rows, pool_key
 from portal.libraries.services.catalogue_files import BadFile, ImportResult, check_file, read_upload
 
 CHUNK = 500
@@ -130,13 +130,7 @@ def _plan(library_id: int, entries, result: ImportResult, copies_column: str) ->
             row.isbn: row
             for row in db.session.execute(
                 select(
-                    LibraryBook.id,
-                    LibraryBook.isbn,
-                    LibraryBook.title,
-                    LibraryBook.author,
-                    LibraryBook.publisher,
-                    LibraryBook.year,
-                    LibraryBook.clc,
+                    *ENTRY_COLUMNS,
                     LibraryBook.copies,
                     LibraryBook.pool_id,
                     CapacityPool.taken,

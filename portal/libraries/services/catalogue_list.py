@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from portal.core.validators import format_isbn13
+from portal.core.isbn import format_isbn13
 from portal.extensions import db
 from portal.libraries.models import LibraryBook
+from portal.libraries.services.books import ENTRY_COLUMNS
 from portal.libraries.services.search import Title, availability
 
 
@@ -60,14 +61,7 @@ def catalogue_entries(library_id: int, *, page: int = 1, per_page: int = 50) -> 
     """A page of a library's catalogue, the latest entries first, and how many entries it has."""
     total = db.session.scalar(select(func.count(LibraryBook.id)).where(LibraryBook.library_id == library_id)) or 0
     rows = db.session.execute(
-        select(
-            LibraryBook.id,
-            LibraryBook.isbn,
-            LibraryBook.title,
-            LibraryBook.author,
-            LibraryBook.publisher,
-            LibraryBook.year,
-        )
+        select(*ENTRY_COLUMNS)
         .where(LibraryBook.library_id == library_id)
         .order_by(LibraryBook.id.desc())
         .limit(per_page)

@@ -23,8 +23,9 @@ from portal.core.capacity import CapacityClaim
 from portal.core.db import utcnow
 from portal.core.errors import CapacityFull, Conflict, InvalidTransition, NotFound
 from portal.core.i18n import lazy_gettext as _l
+from portal.core.isbn import parse_isbn
 from portal.core.time import local_today
-from portal.core.validators import InvalidInput, parse_isbn
+from portal.core.validators import InvalidInput
 from portal.extensions import db
 from portal.libraries.models import OPEN_HOLD_STATES, Library, LibraryBook, LibraryHold, LibraryLoan
 from portal.libraries.services import directory, holds

@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from math import ceil
 
-from sqlalchemy import Integer, String, bindparam, func, select
+from sqlalchemy import Integer, String, bindparam, select
 
-from portal.core.capacity import CapacityClaim, CapacityPool
+from portal.core.capacity import CapacityPool, waiting_count
 from portal.core.i18n import lazy_gettext as _l
-from portal.core.validators import InvalidInput, clean_line, fold_fullwidth, format_isbn13, parse_isbn
+from portal.core.isbn import format_isbn13, parse_isbn
+from portal.core.validators import InvalidInput, clean_line, fold_fullwidth
 from portal.extensions import db
 from portal.libraries.models import Library, LibraryBook
 from portal.libraries.services import search_queries as queries
@@ -278,13 +279,8 @@ def _title_statement():
 
 @lru_cache(maxsize=1)
 def _availability_statement():
-    waiting = (
-        select(func.count(CapacityClaim.id))
-        .where(CapacityClaim.pool_id == LibraryBook.pool_id, CapacityClaim.status == "waiting")
-        .scalar_subquery()
-    )
     return (
-        select(LibraryBook.id, LibraryBook.copies, CapacityPool.taken, waiting)
+        select(LibraryBook.id, LibraryBook.copies, CapacityPool.taken, waiting_count(LibraryBook.pool_id))
         .join(CapacityPool, CapacityPool.id == LibraryBook.pool_id)
         .where(LibraryBook.id.in_(bindparam("ids", expanding=True, type_=Integer)))
     )

@@ -19,7 +19,6 @@ from sqlalchemy import (
     case,
     column,
     exists,
-    func,
     null,
     or_,
     select,
@@ -29,10 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from portal.core.capacity import CapacityClaim, CapacityPool
+from portal.core.capacity import CapacityPool, waiting_count
 from portal.extensions import db
 from portal.libraries.models import Library, LibraryBook, LibraryBookGram
-from portal.libraries.services.books import GRAM_FIELDS, grams_of, words_of
+from portal.libraries.services.books import ENTRY_COLUMNS, GRAM_FIELDS, grams_of, words_of
 
 # Where each field's words are: FTS5 columns, gram fields.
 TEXT_COLUMNS = {"all": ("title", "author", "publisher"), "title": ("title",), "author": ("author",)}
@@ -86,24 +85,13 @@ def _entries(source=None, book_id=None):
     shelf and — only for an entry with none on the shelf — the holds waiting for one. ``source``:
     a statement of ids the entries are read for, joined on ``book_id``."""
     lent_out = and_(LibraryBook.copies > 0, CapacityPool.taken >= LibraryBook.copies)
-    waiting = (
-        select(func.count(CapacityClaim.id))
-        .where(CapacityClaim.pool_id == LibraryBook.pool_id, CapacityClaim.status == "waiting")
-        .scalar_subquery()
-    )
     stmt = select(
-        LibraryBook.id,
-        LibraryBook.isbn,
-        LibraryBook.title,
-        LibraryBook.author,
-        LibraryBook.publisher,
-        LibraryBook.year,
-        LibraryBook.clc,
+        *ENTRY_COLUMNS,
         LibraryBook.library_id,
         Library.name,
         LibraryBook.copies,
         case((lent_out, 0), else_=LibraryBook.copies - CapacityPool.taken),
-        case((lent_out, waiting), else_=0),
+        case((lent_out, waiting_count(LibraryBook.pool_id)), else_=0),
     )
     if source is not None:
         stmt = stmt.select_from(source).join(LibraryBook, LibraryBook.id == book_id)

@@ -16,8 +16,9 @@ from portal.core.forms import PortalForm, form_view, render_form
 from portal.core.i18n import gettext as _
 from portal.core.i18n import lazy_gettext as _l
 from portal.core.i18n import ngettext
+from portal.core.isbn import parse_isbn
 from portal.core.scope import require_role
-from portal.core.validators import InvalidInput, parse_isbn
+from portal.core.validators import InvalidInput
 from portal.core.web import arg_int, commit_action, page_arg
 from portal.libraries.services import catalogue_files, catalogue_import, catalogue_list, directory, search
 from portal.libraries.views.blueprint import bp, staff_bp

@@ -21,10 +21,11 @@ from portal.core.forms import PortalForm, form_view, render_form, save_form
 from portal.core.i18n import fmt_date
 from portal.core.i18n import gettext as _
 from portal.core.i18n import lazy_gettext as _l
+from portal.core.isbn import format_isbn13
 from portal.core.masking import mask_name, mask_phone
 from portal.core.scope import require_role
 from portal.core.time import local_today
-from portal.core.validators import InvalidInput, format_isbn13, parse_int
+from portal.core.validators import InvalidInput, parse_int
 from portal.core.web import MAX_DB_INTEGER, write_during_read
 from portal.libraries.services import directory, loans
 from portal.libraries.views.blueprint import staff_bp

@@ -12,10 +12,11 @@ from portal.core.forms import PortalForm, choices, form_view, render_form, save_
 from portal.core.i18n import fmt_date
 from portal.core.i18n import gettext as _
 from portal.core.i18n import lazy_gettext as _l
+from portal.core.isbn import format_isbn13
 from portal.core.masking import mask_name
 from portal.core.scope import require_role
 from portal.core.time import local_today
-from portal.core.validators import InvalidInput, format_isbn13, parse_int
+from portal.core.validators import InvalidInput, parse_int
 from portal.core.web import MAX_DB_INTEGER, commit_action, redirect_back
 from portal.libraries.services import directory, hold_board, holds, loans
 from portal.libraries.views.blueprint import bp, staff_bp
